@@ -1,0 +1,2 @@
+//! The `arnmap` command-line interface.
+fn main() {}

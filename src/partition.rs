@@ -1,0 +1,111 @@
+//! AWS partitions: the eight that STS can report in a caller ARN, and the DNS
+//! suffix each one's endpoints live under.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// An AWS partition, the second section of every ARN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Partition {
+    /// `aws`: the commercial regions.
+    Aws,
+    /// `aws-cn`: the China regions.
+    AwsCn,
+    /// `aws-us-gov`: AWS GovCloud (US).
+    AwsUsGov,
+    /// `aws-iso`: the US ISO East/West regions.
+    AwsIso,
+    /// `aws-iso-b`: the US ISOB region.
+    AwsIsoB,
+    /// `aws-iso-e`: the EU ISOE region.
+    AwsIsoE,
+    /// `aws-iso-f`: the US ISOF regions.
+    AwsIsoF,
+    /// `aws-eusc`: the AWS European Sovereign Cloud.
+    AwsEusc,
+}
+
+impl Partition {
+    /// Every partition, in a stable order.
+    pub const ALL: [Partition; 8] = [
+        Partition::Aws,
+        Partition::AwsCn,
+        Partition::AwsUsGov,
+        Partition::AwsIso,
+        Partition::AwsIsoB,
+        Partition::AwsIsoE,
+        Partition::AwsIsoF,
+        Partition::AwsEusc,
+    ];
+
+    /// The partition's name as it appears in an ARN.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Partition::Aws => "aws",
+            Partition::AwsCn => "aws-cn",
+            Partition::AwsUsGov => "aws-us-gov",
+            Partition::AwsIso => "aws-iso",
+            Partition::AwsIsoB => "aws-iso-b",
+            Partition::AwsIsoE => "aws-iso-e",
+            Partition::AwsIsoF => "aws-iso-f",
+            Partition::AwsEusc => "aws-eusc",
+        }
+    }
+
+    /// The DNS suffix of the partition's service endpoints (`sts.REGION.SUFFIX`).
+    pub const fn dns_suffix(self) -> &'static str {
+        match self {
+            Partition::Aws => "amazonaws.com",
+            Partition::AwsCn => "amazonaws.com.cn",
+            Partition::AwsUsGov => "amazonaws.com",
+            Partition::AwsIso => "c2s.ic.gov",
+            Partition::AwsIsoB => "sc2s.sgov.gov",
+            Partition::AwsIsoE => "cloud.adc-e.uk",
+            Partition::AwsIsoF => "csp.hci.ic.gov",
+            Partition::AwsEusc => "amazonaws.eu",
+        }
+    }
+
+    /// A small dense index (0..8), handy for tables.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Partition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The text was not one of the eight partition names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown partition `{0}`: expected one of aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc"
+)]
+pub struct UnknownPartition(pub String);
+
+impl FromStr for Partition {
+    type Err = UnknownPartition;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Partition::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| UnknownPartition(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in Partition::ALL {
+            assert_eq!(p.as_str().parse::<Partition>(), Ok(p));
+        }
+        assert!("aws-xx".parse::<Partition>().is_err());
+        assert!("AWS".parse::<Partition>().is_err());
+    }
+}
