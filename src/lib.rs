@@ -1,4 +1,4 @@
-//! arnmap: map AWS caller identities to accounts with a compiled policy.
+#![doc = include_str!("../README.md")]
 #![cfg_attr(
     test,
     allow(
@@ -9,5 +9,27 @@
     )
 )]
 
+pub mod compile;
+pub mod condition;
+pub mod decision;
+pub mod diagnostic;
+pub mod engine;
 pub mod identity;
+pub mod index;
 pub mod partition;
+pub mod pattern;
+pub mod policy;
+pub mod reference;
+pub mod source;
+pub mod target;
+pub mod testing;
+pub mod wildcard;
+
+pub use compile::CompiledPolicy;
+pub use condition::Caller;
+pub use decision::{Decision, Verdict};
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use engine::PolicyHandle;
+pub use identity::{CallerIdentity, IdentityError};
+pub use pattern::{Pattern, PatternError};
+pub use source::SourceMap;

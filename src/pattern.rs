@@ -1,0 +1,528 @@
+//! ARN patterns (SPEC §2): parsing, normalisation, the compile errors for
+//! patterns that can match no caller, and IAM `ArnLike` matching.
+//!
+//! A pattern is an ARN that may hold `*` and `?`. It matches a caller when it
+//! matches at least one of the caller's forms (raw ARN; for an assumed role
+//! also `…:assumed-role/ROLE` and `…:iam::A:role/ROLE`), section by section.
+
+use std::fmt;
+
+use crate::identity::{CallerIdentity, Form, FormKind, Service, is_name_byte, is_path_byte};
+use crate::partition::Partition;
+use crate::wildcard;
+
+/// The longest pattern accepted.
+pub const MAX_PATTERN_LEN: usize = 2048;
+
+/// A pattern that can match no caller, or is malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    /// The pattern is empty.
+    #[error("the pattern is empty")]
+    Empty,
+    /// Over [`MAX_PATTERN_LEN`].
+    #[error("the pattern is {0} bytes long; at most {MAX_PATTERN_LEN} are accepted")]
+    TooLong(usize),
+    /// Fewer than six sections.
+    #[error(
+        "a pattern has six `:`-separated sections (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE); this one has {0}"
+    )]
+    Sections(usize),
+    /// The first section cannot match `arn`.
+    #[error("the first section `{0}` cannot match `arn`")]
+    Prefix(String),
+    /// A partition no caller has.
+    #[error(
+        "partition `{0}` matches none of aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc"
+    )]
+    Partition(String),
+    /// A service other than `iam`, `sts` or a wildcard that covers one of them.
+    #[error("service `{0}` can match no caller: callers are `iam` or `sts` ARNs")]
+    Service(String),
+    /// A region section that cannot be empty.
+    #[error("region `{0}` can match no caller: caller ARNs have an empty region")]
+    Region(String),
+    /// An account section that cannot match 12 digits.
+    #[error("account `{0}` can match no caller: accounts are exactly 12 digits")]
+    Account(String),
+    /// A resource of no caller kind.
+    #[error("resource `{resource}` can match no caller: {reason}")]
+    Resource {
+        /// The resource section.
+        resource: String,
+        /// Why it cannot match.
+        reason: String,
+    },
+    /// `role/PATH/NAME` with a wildcard: STS never reports role paths.
+    #[error(
+        "role pattern `{0}` has a path and a wildcard: STS never reports a role's path, so it cannot be decided which roles this means"
+    )]
+    RolePathWildcard(String),
+}
+
+impl PatternError {
+    /// A line of advice for the policy author.
+    pub fn help(&self) -> &'static str {
+        match self {
+            PatternError::Empty | PatternError::Sections(_) | PatternError::Prefix(_) => {
+                "write a full ARN, e.g. arn:aws:sts::123456789012:assumed-role/ROLE"
+            }
+            PatternError::TooLong(_) => "shorten the pattern",
+            PatternError::Partition(_) => "use a known partition such as `aws`, or `*`",
+            PatternError::Service(_) => {
+                "use `sts` for assumed roles and federated users, `iam` for users, roles and root"
+            }
+            PatternError::Region(_) => "leave the region empty: arn:aws:sts::ACCOUNT:…",
+            PatternError::Account(_) => "write the 12-digit account id, or `*`",
+            PatternError::Resource { .. } => {
+                "callers are user/[PATH/]NAME, root, assumed-role/ROLE[/SESSION], role/ROLE or federated-user/NAME"
+            }
+            PatternError::RolePathWildcard(_) => {
+                "name the role without its path (role/NAME), or match on a name prefix (assumed-role/ci-*)"
+            }
+        }
+    }
+}
+
+/// Something a pattern means that its author may not expect (lint material).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PatternWarning {
+    /// A literal role path was dropped: STS never reports it.
+    RolePathIgnored {
+        /// The dropped path.
+        path: String,
+    },
+    /// A `*` in a user pattern can span `/` and so match users in deeper paths.
+    UserWildcardCrossesPath,
+}
+
+/// How normalisation rewrote the pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rewrite {
+    /// Left as written.
+    None,
+    /// `iam::A:role/[PATH/]NAME` became `sts::A:assumed-role/NAME`.
+    RoleToSessionless,
+    /// `sts::A:assumed-role/NAME/*` became `sts::A:assumed-role/NAME`.
+    SessionWildcardToSessionless,
+}
+
+/// A literal section value, or a wildcard section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Literal<T> {
+    /// The section has no wildcard: this is its value.
+    Exact(T),
+    /// The section holds a wildcard.
+    Wild,
+}
+
+/// A parsed, normalised pattern.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Pattern {
+    text: Box<str>,
+    /// Byte offsets where sections 1..=5 start (after each `:`).
+    starts: [u16; 5],
+    literal_len: u16,
+    rewrite: Rewrite,
+    warnings: Vec<PatternWarning>,
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pattern({:?})", self.text)
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+struct Sections<'a> {
+    arn: &'a str,
+    partition: &'a str,
+    service: &'a str,
+    region: &'a str,
+    account: &'a str,
+    resource: &'a str,
+}
+
+fn split(text: &str) -> Result<Sections<'_>, PatternError> {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts[..] else {
+        return Err(PatternError::Sections(parts.len()));
+    };
+    Ok(Sections {
+        arn,
+        partition,
+        service,
+        region,
+        account,
+        resource,
+    })
+}
+
+impl Pattern {
+    /// Parses and normalises a pattern, rejecting patterns that can match no caller.
+    pub fn parse(text: &str) -> Result<Pattern, PatternError> {
+        if text.is_empty() {
+            return Err(PatternError::Empty);
+        }
+        if text.len() > MAX_PATTERN_LEN {
+            return Err(PatternError::TooLong(text.len()));
+        }
+        let s = split(text)?;
+        if !wildcard::matches(s.arn, "arn") {
+            return Err(PatternError::Prefix(s.arn.to_owned()));
+        }
+        if !Partition::ALL
+            .iter()
+            .any(|p| wildcard::matches(s.partition, p.as_str()))
+        {
+            return Err(PatternError::Partition(s.partition.to_owned()));
+        }
+        let iam = wildcard::matches(s.service, "iam");
+        let sts = wildcard::matches(s.service, "sts");
+        if !iam && !sts {
+            return Err(PatternError::Service(s.service.to_owned()));
+        }
+        if !wildcard::matches(s.region, "") {
+            return Err(PatternError::Region(s.region.to_owned()));
+        }
+        if !account_can_match(s.account) {
+            return Err(PatternError::Account(s.account.to_owned()));
+        }
+        let mut warnings = Vec::new();
+        let (service, resource, rewrite) =
+            normalise(s.service, s.resource, iam, sts, &mut warnings)?;
+        check_resource(&service, &resource)?;
+        if resource.starts_with("user/") && user_wildcard_crosses_path(&resource) {
+            warnings.push(PatternWarning::UserWildcardCrossesPath);
+        }
+        let normalised = format!(
+            "{}:{}:{}:{}:{}:{}",
+            s.arn, s.partition, service, s.region, s.account, resource
+        );
+        let mut starts = [0u16; 5];
+        let mut found = normalised.match_indices(':').map(|(i, _)| (i + 1) as u16);
+        for slot in &mut starts {
+            *slot = found.next().unwrap_or_default();
+        }
+        Ok(Pattern {
+            literal_len: wildcard::literal_len(&normalised) as u16,
+            text: normalised.into(),
+            starts,
+            rewrite,
+            warnings,
+        })
+    }
+
+    /// The normalised pattern text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The number of literal (non-wildcard) characters, the first specificity key.
+    pub fn literal_len(&self) -> usize {
+        usize::from(self.literal_len)
+    }
+
+    /// How normalisation rewrote the pattern.
+    pub fn rewrite(&self) -> Rewrite {
+        self.rewrite
+    }
+
+    /// Things worth a lint warning.
+    pub fn warnings(&self) -> &[PatternWarning] {
+        &self.warnings
+    }
+
+    fn section(&self, i: usize) -> &str {
+        let start = match i {
+            0 => 0,
+            _ => self.starts.get(i - 1).copied().map_or(0, usize::from),
+        };
+        let end = match self.starts.get(i) {
+            Some(&next) => usize::from(next).saturating_sub(1),
+            None => self.text.len(),
+        };
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    /// The first section (normally `arn`).
+    pub fn arn_section(&self) -> &str {
+        self.section(0)
+    }
+    /// The partition section.
+    pub fn partition(&self) -> &str {
+        self.section(1)
+    }
+    /// The service section.
+    pub fn service(&self) -> &str {
+        self.section(2)
+    }
+    /// The region section.
+    pub fn region(&self) -> &str {
+        self.section(3)
+    }
+    /// The account section.
+    pub fn account(&self) -> &str {
+        self.section(4)
+    }
+    /// The resource section.
+    pub fn resource(&self) -> &str {
+        self.section(5)
+    }
+
+    /// The partition when the section is literal.
+    pub fn literal_partition(&self) -> Literal<Partition> {
+        let p = self.partition();
+        match p.parse() {
+            Ok(part) => Literal::Exact(part),
+            Err(_) => Literal::Wild,
+        }
+    }
+
+    /// The account when the section is literal.
+    pub fn literal_account(&self) -> Literal<&str> {
+        let a = self.account();
+        if wildcard::has_wildcard(a) {
+            Literal::Wild
+        } else {
+            Literal::Exact(a)
+        }
+    }
+
+    /// Could this pattern match some form of kind `kind`? Conservative: a
+    /// `true` may still match nothing, a `false` is certain.
+    pub fn may_match_form_kind(&self, kind: FormKind) -> bool {
+        if !wildcard::matches(self.service(), kind.service().as_str()) {
+            return false;
+        }
+        let prefix = wildcard::literal_prefix(self.resource());
+        let kind_prefix = kind.resource_prefix();
+        if kind == FormKind::Root {
+            return wildcard::matches(self.resource(), "root");
+        }
+        prefix.starts_with(kind_prefix) || kind_prefix.starts_with(prefix)
+    }
+
+    /// Does this pattern match one form of a caller (partition and account are the caller's)?
+    pub fn matches_form(&self, partition: Partition, account: &str, form: &Form<'_>) -> bool {
+        let service = form.service().as_str();
+        wildcard::matches(self.resource(), form.resource)
+            && wildcard::matches(self.account(), account)
+            && wildcard::matches(self.service(), service)
+            && wildcard::matches(self.partition(), partition.as_str())
+            && wildcard::matches(self.region(), "")
+            && wildcard::matches(self.arn_section(), "arn")
+    }
+
+    /// SPEC §2's definition: does the pattern match at least one form of the caller?
+    pub fn matches(&self, identity: &CallerIdentity) -> bool {
+        identity
+            .forms()
+            .any(|form| self.matches_form(identity.partition(), identity.account(), &form))
+    }
+}
+
+/// Can an account glob match some 12-digit string?
+fn account_can_match(account: &str) -> bool {
+    if !account
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'*' || b == b'?')
+    {
+        return false;
+    }
+    let fixed = account.bytes().filter(|&b| b != b'*').count();
+    if account.contains('*') {
+        fixed <= 12
+    } else {
+        fixed == 12
+    }
+}
+
+/// Applies SPEC §2's normalisation to service and resource.
+fn normalise(
+    service: &str,
+    resource: &str,
+    iam: bool,
+    sts: bool,
+    warnings: &mut Vec<PatternWarning>,
+) -> Result<(String, String, Rewrite), PatternError> {
+    if iam && let Some(rest) = resource.strip_prefix("role/") {
+        let (path, name) = match rest.rsplit_once('/') {
+            Some((path, name)) => (Some(path), name),
+            None => (None, rest),
+        };
+        if path.is_some() && wildcard::has_wildcard(rest) {
+            return Err(PatternError::RolePathWildcard(resource.to_owned()));
+        }
+        if !wildcard::has_wildcard(name) {
+            check_name(resource, "role", name)?;
+            if let Some(path) = path {
+                warnings.push(PatternWarning::RolePathIgnored {
+                    path: format!("/{path}/"),
+                });
+            }
+            return Ok((
+                "sts".into(),
+                format!("assumed-role/{name}"),
+                Rewrite::RoleToSessionless,
+            ));
+        }
+        if service != "iam" {
+            // `*` or `i?m` over `role/…`: only the iam role form has that resource.
+            return Ok(("iam".into(), resource.to_owned(), Rewrite::None));
+        }
+    }
+    if sts
+        && let Some(name) = resource
+            .strip_prefix("assumed-role/")
+            .and_then(|r| r.strip_suffix("/*"))
+        && !wildcard::has_wildcard(name)
+        && !name.contains('/')
+        && !name.is_empty()
+    {
+        check_name(resource, "role", name)?;
+        return Ok((
+            "sts".into(),
+            format!("assumed-role/{name}"),
+            Rewrite::SessionWildcardToSessionless,
+        ));
+    }
+    Ok((service.to_owned(), resource.to_owned(), Rewrite::None))
+}
+
+fn check_name(resource: &str, what: &str, name: &str) -> Result<(), PatternError> {
+    if (1..=64).contains(&name.len()) && name.bytes().all(is_name_byte) {
+        Ok(())
+    } else {
+        Err(PatternError::Resource {
+            resource: resource.to_owned(),
+            reason: format!(
+                "`{name}` is not a valid {what} name (1 to 64 of A-Z a-z 0-9 + = , . @ _ -)"
+            ),
+        })
+    }
+}
+
+/// Rejects resources of no caller kind, and literal resources that no caller has.
+fn check_resource(service: &str, resource: &str) -> Result<(), PatternError> {
+    let err = |reason: String| PatternError::Resource {
+        resource: resource.to_owned(),
+        reason,
+    };
+    if let Some(bad) = resource.bytes().find(|&b| !(0x21..=0x7e).contains(&b)) {
+        return Err(err(format!(
+            "byte 0x{bad:02x} never appears in a caller ARN"
+        )));
+    }
+    let compatible = FormKind::ALL.iter().any(|&kind| {
+        wildcard::matches(service, kind.service().as_str()) && {
+            let prefix = wildcard::literal_prefix(resource);
+            let kind_prefix = kind.resource_prefix();
+            if kind == FormKind::Root {
+                wildcard::matches(resource, "root")
+            } else {
+                prefix.starts_with(kind_prefix) || kind_prefix.starts_with(prefix)
+            }
+        }
+    });
+    if !compatible {
+        return Err(err(format!(
+            "no caller of service `{service}` has such a resource (unknown resource kind)"
+        )));
+    }
+    if wildcard::has_wildcard(resource) || wildcard::has_wildcard(service) {
+        return Ok(());
+    }
+    let valid = match (service, resource) {
+        ("iam", "root") => true,
+        ("iam", r) => r.strip_prefix("user/").is_some_and(valid_user_resource),
+        ("sts", r) => {
+            if let Some(rest) = r.strip_prefix("assumed-role/") {
+                match rest.split_once('/') {
+                    None => valid_name(rest, 1),
+                    Some((role, session)) => valid_name(role, 1) && valid_name(session, 2),
+                }
+            } else {
+                r.strip_prefix("federated-user/")
+                    .is_some_and(|n| valid_name(n, 1))
+            }
+        }
+        _ => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(err("no caller has exactly this resource (check names: 1 to 64 of A-Z a-z 0-9 + = , . @ _ -, sessions at least 2)".into()))
+    }
+}
+
+fn valid_name(name: &str, min: usize) -> bool {
+    (min..=64).contains(&name.len()) && name.bytes().all(is_name_byte)
+}
+
+fn valid_user_resource(rest: &str) -> bool {
+    let (path, name) = rest.rsplit_once('/').unwrap_or(("", rest));
+    valid_name(name, 1)
+        && (path.is_empty()
+            || (path.len() + 2 <= crate::identity::MAX_PATH_LEN
+                && path
+                    .split('/')
+                    .all(|seg| !seg.is_empty() && seg.bytes().all(is_path_byte))))
+}
+
+/// Does a `*` in a user pattern sit where it could absorb a `/` of the path?
+/// (`user/*` matches `user/eng/alice`; `user/eng/*` matches `user/eng/ops/bob`.)
+fn user_wildcard_crosses_path(resource: &str) -> bool {
+    resource.contains('*')
+}
+
+/// Checks that a literal service value names a form service.
+pub fn service_of(name: &str) -> Option<Service> {
+    match name {
+        "iam" => Some(Service::Iam),
+        "sts" => Some(Service::Sts),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(arn: &str) -> CallerIdentity {
+        CallerIdentity::parse_arn(arn).unwrap()
+    }
+
+    #[test]
+    fn session_stripping_forms_are_one() {
+        let a = Pattern::parse("arn:aws:sts::123456789012:assumed-role/terraform-runner").unwrap();
+        let b = Pattern::parse("arn:aws:iam::123456789012:role/terraform-runner").unwrap();
+        let c =
+            Pattern::parse("arn:aws:sts::123456789012:assumed-role/terraform-runner/*").unwrap();
+        let d = Pattern::parse("arn:aws:iam::123456789012:role/team/terraform-runner").unwrap();
+        assert_eq!(a.as_str(), b.as_str());
+        assert_eq!(a.as_str(), c.as_str());
+        assert_eq!(a.as_str(), d.as_str());
+        assert_eq!(
+            d.warnings(),
+            [PatternWarning::RolePathIgnored {
+                path: "/team/".into()
+            }]
+        );
+        let caller = id("arn:aws:sts::123456789012:assumed-role/terraform-runner/tf-42");
+        assert!(a.matches(&caller));
+    }
+
+    #[test]
+    fn role_path_wildcard_is_an_error() {
+        assert!(matches!(
+            Pattern::parse("arn:aws:iam::123456789012:role/ci/*"),
+            Err(PatternError::RolePathWildcard(_))
+        ));
+    }
+}

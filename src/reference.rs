@@ -1,0 +1,72 @@
+//! The reference matcher: SPEC §2–3 written as literally as possible. It scans
+//! every rule of the org, matches each pattern against the caller's forms and
+//! applies precedence by comparing keys directly. The indexed matcher must
+//! agree with it on every decision (property-tested).
+
+use crate::compile::{Effect, Org, Rule};
+use crate::condition::{Caller, Truth};
+use crate::decision::{DecisionError, Verdict, eval, precedence_key};
+
+/// Decides for `caller` among `org`'s rules by scanning them all.
+pub fn evaluate<'p>(rules: &'p [Rule], org: &Org, caller: &Caller<'_>) -> Verdict<'p> {
+    let matching: Vec<&Rule> = org
+        .rules
+        .iter()
+        .filter_map(|&i| rules.get(i as usize))
+        .filter(|rule| rule.pattern.matches(caller.identity))
+        .collect();
+    let denies: Vec<(&Rule, Truth)> = matching
+        .iter()
+        .filter(|r| matches!(r.effect, Effect::Deny))
+        .map(|&r| (r, eval(r, caller)))
+        .collect();
+    // 1. any matching deny whose condition holds; the most specific is reported.
+    if let Some(&(rule, _)) = denies
+        .iter()
+        .filter(|(_, t)| *t == Truth::True)
+        .min_by_key(|(r, _)| precedence_key(r))
+    {
+        return Verdict::Denied { rule };
+    }
+    if let Some(&(rule, Truth::Unknown(attribute))) = denies
+        .iter()
+        .filter(|(_, t)| matches!(t, Truth::Unknown(_)))
+        .min_by_key(|(r, _)| precedence_key(r))
+    {
+        return Verdict::Error {
+            rule,
+            reason: DecisionError::UnknownAttribute(attribute),
+        };
+    }
+    // 2. the most specific map whose condition holds, never skipping an unknown one.
+    let mut maps: Vec<&Rule> = matching
+        .into_iter()
+        .filter(|r| matches!(r.effect, Effect::Map(_)))
+        .collect();
+    maps.sort_by_key(|r| precedence_key(r));
+    for rule in maps {
+        let Effect::Map(target) = &rule.effect else {
+            continue;
+        };
+        match eval(rule, caller) {
+            Truth::True => {
+                return match target.render(caller) {
+                    Ok(user) => Verdict::Mapped { user, rule },
+                    Err(e) => Verdict::Error {
+                        rule,
+                        reason: e.into(),
+                    },
+                };
+            }
+            Truth::Unknown(attribute) => {
+                return Verdict::Error {
+                    rule,
+                    reason: DecisionError::UnknownAttribute(attribute),
+                };
+            }
+            Truth::False => {}
+        }
+    }
+    // 3.
+    Verdict::NoMatch
+}

@@ -1,0 +1,313 @@
+//! Map targets: literal account identifiers and `{placeholder}` templates,
+//! and what counts as a valid account identifier.
+//!
+//! An account identifier is an email address (`alice@example.com`), a UUID
+//! (`0b5c9b6e-8a3e-4b6f-9d3f-2f1c7a2b9e10`) or a handle (a letter or digit,
+//! then up to 63 letters, digits, `.`, `_` or `-`). A template that renders
+//! anything else makes the decision an error: it never falls through.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::condition::Caller;
+
+/// The longest account identifier.
+pub const MAX_ACCOUNT_ID_LEN: usize = 254;
+
+/// A value a template can insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Placeholder {
+    /// `{account}`
+    Account,
+    /// `{name}`: user, role or federated-user name.
+    Name,
+    /// `{session}`: an assumed role's session.
+    Session,
+    /// `{partition}`
+    Partition,
+    /// `{principal_id}`: the UserId before `:`.
+    PrincipalId,
+}
+
+impl Placeholder {
+    /// Every placeholder.
+    pub const ALL: [Placeholder; 5] = [
+        Placeholder::Account,
+        Placeholder::Name,
+        Placeholder::Session,
+        Placeholder::Partition,
+        Placeholder::PrincipalId,
+    ];
+
+    /// The placeholder's name between braces.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Placeholder::Account => "account",
+            Placeholder::Name => "name",
+            Placeholder::Session => "session",
+            Placeholder::Partition => "partition",
+            Placeholder::PrincipalId => "principal_id",
+        }
+    }
+
+    fn value<'a>(self, caller: &Caller<'a>) -> Option<&'a str> {
+        let id = caller.identity;
+        match self {
+            Placeholder::Account => Some(id.account()),
+            Placeholder::Name => id.name(),
+            Placeholder::Session => id.session(),
+            Placeholder::Partition => Some(id.partition().as_str()),
+            Placeholder::PrincipalId => id.principal_id(),
+        }
+    }
+}
+
+/// One piece of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Literal text.
+    Text(Box<str>),
+    /// A value of the caller.
+    Value(Placeholder),
+}
+
+/// A map target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A fixed, already validated account identifier.
+    Literal(Box<str>),
+    /// A template rendered per caller.
+    Template(Box<[Piece]>),
+}
+
+/// A target that does not compile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// `{something}` that is not a placeholder.
+    #[error("unknown placeholder `{{{name}}}`")]
+    UnknownPlaceholder {
+        /// The name between the braces.
+        name: String,
+        /// Byte offset of `{` in the target.
+        at: usize,
+        /// The closest placeholder, if any.
+        suggestion: Option<&'static str>,
+    },
+    /// A `{` without `}` or a `}` without `{`.
+    #[error("unbalanced brace in target")]
+    Brace {
+        /// Byte offset of the brace.
+        at: usize,
+    },
+    /// A literal target that is not an account identifier.
+    #[error("`{0}` is not an account identifier (an email, a UUID or a handle)")]
+    Invalid(String),
+}
+
+/// Why a template could not be rendered for a caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// The caller has no such value (`{session}` of an IAM user).
+    #[error("the caller has no `{{{0}}}` to fill the template with")]
+    Missing(&'static str),
+    /// The rendered text is not an account identifier.
+    #[error(
+        "the template rendered `{0}`, which is not an account identifier (an email, a UUID or a handle)"
+    )]
+    Invalid(String),
+}
+
+impl Target {
+    /// Parses a target, checking placeholders and (for literals) validity.
+    pub fn parse(text: &str) -> Result<Target, TargetError> {
+        let mut pieces = Vec::new();
+        let mut rest = text;
+        let mut offset = 0;
+        while !rest.is_empty() {
+            match rest.find(['{', '}']) {
+                None => {
+                    pieces.push(Piece::Text(rest.into()));
+                    break;
+                }
+                Some(at) => {
+                    if at > 0 {
+                        pieces.push(Piece::Text(rest.get(..at).unwrap_or_default().into()));
+                    }
+                    let brace_at = offset + at;
+                    let after = rest.get(at..).unwrap_or_default();
+                    if after.starts_with('}') {
+                        return Err(TargetError::Brace { at: brace_at });
+                    }
+                    let Some(close) = after.find('}') else {
+                        return Err(TargetError::Brace { at: brace_at });
+                    };
+                    let name = after.get(1..close).unwrap_or_default();
+                    if name.contains('{') {
+                        return Err(TargetError::Brace { at: brace_at });
+                    }
+                    let placeholder = Placeholder::ALL.into_iter().find(|p| p.as_str() == name);
+                    let Some(placeholder) = placeholder else {
+                        return Err(TargetError::UnknownPlaceholder {
+                            name: name.to_owned(),
+                            at: brace_at,
+                            suggestion: crate::policy::lower::did_you_mean(
+                                name,
+                                Placeholder::ALL.map(Placeholder::as_str),
+                            ),
+                        });
+                    };
+                    pieces.push(Piece::Value(placeholder));
+                    rest = after.get(close + 1..).unwrap_or_default();
+                    offset = brace_at + close + 1;
+                }
+            }
+        }
+        if pieces.iter().all(|p| matches!(p, Piece::Text(_))) {
+            if !is_account_identifier(text) {
+                return Err(TargetError::Invalid(text.to_owned()));
+            }
+            return Ok(Target::Literal(text.into()));
+        }
+        Ok(Target::Template(pieces.into()))
+    }
+
+    /// Renders the target for a caller; the result is a valid account identifier.
+    pub fn render<'t>(&'t self, caller: &Caller<'_>) -> Result<Cow<'t, str>, RenderError> {
+        match self {
+            Target::Literal(s) => Ok(Cow::Borrowed(s)),
+            Target::Template(pieces) => {
+                let mut out = String::new();
+                for piece in pieces.iter() {
+                    match piece {
+                        Piece::Text(t) => out.push_str(t),
+                        Piece::Value(p) => {
+                            out.push_str(p.value(caller).ok_or(RenderError::Missing(p.as_str()))?)
+                        }
+                    }
+                }
+                if is_account_identifier(&out) {
+                    Ok(Cow::Owned(out))
+                } else {
+                    Err(RenderError::Invalid(out))
+                }
+            }
+        }
+    }
+
+    /// The placeholders a template uses.
+    pub fn placeholders(&self) -> impl Iterator<Item = Placeholder> + '_ {
+        let pieces: &[Piece] = match self {
+            Target::Literal(_) => &[],
+            Target::Template(p) => p,
+        };
+        pieces.iter().filter_map(|p| match p {
+            Piece::Value(v) => Some(*v),
+            Piece::Text(_) => None,
+        })
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Literal(s) => f.write_str(s),
+            Target::Template(pieces) => {
+                for p in pieces.iter() {
+                    match p {
+                        Piece::Text(t) => f.write_str(t)?,
+                        Piece::Value(v) => write!(f, "{{{}}}", v.as_str())?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Is `s` an email address, a UUID or a handle?
+pub fn is_account_identifier(s: &str) -> bool {
+    s.len() <= MAX_ACCOUNT_ID_LEN && (is_uuid(s) || is_email(s) || is_handle(s))
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+pub fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// `local@domain.tld` with a conservative character set.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let local_ok = (1..=64).contains(&local.len())
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..");
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && domain.len() <= 253
+        && labels.iter().all(|l| {
+            (1..=63).contains(&l.len())
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    local_ok && domain_ok
+}
+
+/// A letter or digit, then up to 63 letters, digits, `.`, `_` or `-`.
+pub fn is_handle(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && s.len() <= 64
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers() {
+        assert!(is_account_identifier("terraform-service-account@myorg.com"));
+        assert!(is_account_identifier(
+            "0b5c9b6e-8a3e-4b6f-9d3f-2f1c7a2b9e10"
+        ));
+        assert!(is_account_identifier("alice.smith"));
+        assert!(!is_account_identifier(""));
+        assert!(!is_account_identifier("@myorg.com"));
+        assert!(!is_account_identifier("a b"));
+        assert!(!is_account_identifier("x@y"));
+    }
+
+    #[test]
+    fn templates() {
+        assert!(matches!(
+            Target::parse("{session}@myorg.com"),
+            Ok(Target::Template(_))
+        ));
+        assert!(matches!(
+            Target::parse("{sesion}@myorg.com"),
+            Err(TargetError::UnknownPlaceholder {
+                suggestion: Some("session"),
+                ..
+            })
+        ));
+        assert!(matches!(
+            Target::parse("{session@x.com"),
+            Err(TargetError::Brace { at: 0 })
+        ));
+        assert!(matches!(
+            Target::parse("not an id"),
+            Err(TargetError::Invalid(_))
+        ));
+    }
+}
