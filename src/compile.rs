@@ -108,6 +108,7 @@ impl CompiledPolicy {
             rules,
             ..
         } = compiler;
+        diags.sort_by_key(|d| (d.span.source, d.span.start));
         if diags.iter().any(Diagnostic::is_error) {
             return Err(Diagnostics(diags));
         }
@@ -317,6 +318,9 @@ impl Compiler<'_> {
             self.names.insert((org, n.node.as_str().into()), n.span);
         }
         let (pattern, condition, effect) = (pattern?, condition?, effect?);
+        if !decl.valid {
+            return None;
+        }
         let org_rules = &mut self.orgs.get_mut(org as usize)?.rules;
         org_rules.push(self.rules.len() as u32);
         Some(Rule {

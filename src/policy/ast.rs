@@ -48,6 +48,9 @@ pub struct RuleDecl {
     pub condition: Option<Expr>,
     /// The whole rule.
     pub span: Span,
+    /// False when part of the rule (its condition) had errors while
+    /// lowering: the rest is still checked, then the rule is dropped.
+    pub valid: bool,
 }
 
 /// A condition expression.

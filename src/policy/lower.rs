@@ -157,9 +157,6 @@ impl Lowerer<'_> {
                 _ => {}
             }
         }
-        if failed {
-            return None;
-        }
         let mut strings = strings.into_iter();
         let pattern = strings.next()?;
         let effect = if is_map {
@@ -175,6 +172,7 @@ impl Lowerer<'_> {
             name,
             condition,
             span,
+            valid: !failed,
         })
     }
 
