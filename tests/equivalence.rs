@@ -6,7 +6,12 @@
 //! heavily: literal and wildcard names, both account scopes, several
 //! partitions, all caller kinds, conditions (some needing attributes the
 //! caller may lack), denies and several orgs.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use arnmap::{Caller, CallerIdentity, CompiledPolicy, Pattern};
 use proptest::prelude::*;
@@ -14,7 +19,8 @@ use proptest::sample::select;
 
 const NAMES: &[&str] = &["a", "ab", "ba", "abcd", "abcde", "abcdef", "abcdx"];
 const NAME_GLOBS: &[&str] = &[
-    "a", "ab", "abcd", "abcde", "abcdef", "a*", "*b", "ab*", "abcd*", "abcde*", "abcde?", "?bcde", "*", "a?", "*cd*",
+    "a", "ab", "abcd", "abcde", "abcdef", "a*", "*b", "ab*", "abcd*", "abcde*", "abcde?", "?bcde",
+    "*", "a?", "*cd*",
 ];
 const SESSIONS: &[&str] = &["aa", "ab", "ba", "bbbb", "abcde"];
 const SESSION_GLOBS: &[&str] = &["aa", "ab", "a*", "*", "?b", "bbbb", "abcd*", "*e"];
@@ -22,12 +28,27 @@ const SESSION_GLOBS: &[&str] = &["aa", "ab", "a*", "*", "?b", "bbbb", "abcd*", "
 fn resource() -> impl Strategy<Value = String> {
     prop_oneof![
         select(NAME_GLOBS).prop_map(|r| format!("assumed-role/{r}")),
-        (select(NAME_GLOBS), select(SESSION_GLOBS)).prop_map(|(r, s)| format!("assumed-role/{r}/{s}")),
+        (select(NAME_GLOBS), select(SESSION_GLOBS))
+            .prop_map(|(r, s)| format!("assumed-role/{r}/{s}")),
         select(NAME_GLOBS).prop_map(|r| format!("role/{r}")),
         select(NAME_GLOBS).prop_map(|r| format!("user/{r}")),
-        (select(&["x", "x/y", "*", "x*"][..]), select(NAME_GLOBS)).prop_map(|(p, r)| format!("user/{p}/{r}")),
+        (select(&["x", "x/y", "*", "x*"][..]), select(NAME_GLOBS))
+            .prop_map(|(p, r)| format!("user/{p}/{r}")),
         select(NAME_GLOBS).prop_map(|r| format!("federated-user/{r}")),
-        select(&["root", "*", "ro*", "*a", "?*", "assumed-*", "*/aa", "user*", "abcd*"][..]).prop_map(str::to_owned),
+        select(
+            &[
+                "root",
+                "*",
+                "ro*",
+                "*a",
+                "?*",
+                "assumed-*",
+                "*/aa",
+                "user*",
+                "abcd*"
+            ][..]
+        )
+        .prop_map(str::to_owned),
     ]
 }
 
@@ -80,10 +101,24 @@ fn rule() -> impl Strategy<Value = RuleSpec> {
         0..3usize,
         prop::bool::weighted(0.2),
         pattern(),
-        select(&["u1@x.com", "u2@x.com", "{session}@x.com", "{name}", "{principal_id}"][..]),
+        select(
+            &[
+                "u1@x.com",
+                "u2@x.com",
+                "{session}@x.com",
+                "{name}",
+                "{principal_id}",
+            ][..],
+        ),
         prop::option::weighted(0.3, condition()),
     )
-        .prop_map(|(org, deny, pattern, target, condition)| RuleSpec { org, deny, pattern, target, condition })
+        .prop_map(|(org, deny, pattern, target, condition)| RuleSpec {
+            org,
+            deny,
+            pattern,
+            target,
+            condition,
+        })
 }
 
 fn policy_text(rules: &[RuleSpec]) -> String {
@@ -94,7 +129,11 @@ fn policy_text(rules: &[RuleSpec]) -> String {
         } else {
             format!("map \"{}\" to \"{}\"", r.pattern, r.target)
         };
-        let when = r.condition.as_ref().map(|c| format!(" when {c}")).unwrap_or_default();
+        let when = r
+            .condition
+            .as_ref()
+            .map(|c| format!(" when {c}"))
+            .unwrap_or_default();
         // One block per rule: orgs span blocks, and declaration order is kept.
         text.push_str(&format!("org \"o{}\" {{ {head} as r{i}{when} }}\n", r.org));
     }
@@ -114,16 +153,39 @@ fn caller() -> impl Strategy<Value = CallerSpec> {
     let region = prop::option::of(select(&["us-east-1", "eu-west-1"][..]));
     let with_id = prop::bool::ANY;
     prop_oneof![
-        (partition.clone(), account.clone(), select(NAMES), select(SESSIONS), select(&["AROAA", "AROAB"][..]))
-            .prop_map(|(p, a, r, s, id)| (format!("arn:{p}:sts::{a}:assumed-role/{r}/{s}"), format!("{id}:{s}"))),
-        (partition.clone(), account.clone(), select(&["", "x/", "x/y/", "abcd/"][..]), select(NAMES))
-            .prop_map(|(p, a, path, n)| (format!("arn:{p}:iam::{a}:user/{path}{n}"), "AIDAEXAMPLE".to_owned())),
-        (partition.clone(), account.clone(), select(NAMES))
-            .prop_map(|(p, a, n)| (format!("arn:{p}:sts::{a}:federated-user/{n}"), format!("{a}:{n}"))),
+        (
+            partition.clone(),
+            account.clone(),
+            select(NAMES),
+            select(SESSIONS),
+            select(&["AROAA", "AROAB"][..])
+        )
+            .prop_map(|(p, a, r, s, id)| (
+                format!("arn:{p}:sts::{a}:assumed-role/{r}/{s}"),
+                format!("{id}:{s}")
+            )),
+        (
+            partition.clone(),
+            account.clone(),
+            select(&["", "x/", "x/y/", "abcd/"][..]),
+            select(NAMES)
+        )
+            .prop_map(|(p, a, path, n)| (
+                format!("arn:{p}:iam::{a}:user/{path}{n}"),
+                "AIDAEXAMPLE".to_owned()
+            )),
+        (partition.clone(), account.clone(), select(NAMES)).prop_map(|(p, a, n)| (
+            format!("arn:{p}:sts::{a}:federated-user/{n}"),
+            format!("{a}:{n}")
+        )),
         (partition, account).prop_map(|(p, a)| (format!("arn:{p}:iam::{a}:root"), a.to_owned())),
     ]
     .prop_flat_map(move |(arn, uid)| (Just(arn), Just(uid), with_id, region.clone()))
-    .prop_map(|(arn, uid, with_id, region)| CallerSpec { arn, user_id: with_id.then_some(uid), region })
+    .prop_map(|(arn, uid, with_id, region)| CallerSpec {
+        arn,
+        user_id: with_id.then_some(uid),
+        region,
+    })
 }
 
 proptest! {
@@ -161,8 +223,14 @@ fn generators_cover_every_decision_kind() {
     let mut runner = TestRunner::deterministic();
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..300 {
-        let rules = prop::collection::vec(rule(), 1..30).new_tree(&mut runner).unwrap().current();
-        let callers = prop::collection::vec(caller(), 1..12).new_tree(&mut runner).unwrap().current();
+        let rules = prop::collection::vec(rule(), 1..30)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        let callers = prop::collection::vec(caller(), 1..12)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
         let policy = CompiledPolicy::compile_str("random.policy", &policy_text(&rules)).unwrap();
         for c in &callers {
             let id = match &c.user_id {
@@ -170,9 +238,22 @@ fn generators_cover_every_decision_kind() {
                 None => CallerIdentity::parse_arn(&c.arn).unwrap(),
             };
             for org in ["o0", "o1", "o2"] {
-                seen.insert(policy.decide(org, &Caller { identity: &id, region: c.region }).kind());
+                seen.insert(
+                    policy
+                        .decide(
+                            org,
+                            &Caller {
+                                identity: &id,
+                                region: c.region,
+                            },
+                        )
+                        .kind(),
+                );
             }
         }
     }
-    assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["denied", "error", "mapped", "no_match"]);
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["denied", "error", "mapped", "no_match"]
+    );
 }

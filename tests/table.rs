@@ -1,6 +1,11 @@
 //! Table-driven tests: every case in `tests/data/*.ron` runs through the
 //! parsers, the indexed matcher and the reference matcher.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use arnmap::{Caller, CallerIdentity, CompiledPolicy, Decision, Pattern};
 use serde::Deserialize;
@@ -13,7 +18,11 @@ fn load<T: for<'de> Deserialize<'de>>(name: &str) -> Vec<T> {
 
 /// The variant name of an error enum, from its Debug form.
 fn variant<E: std::fmt::Debug>(e: &E) -> String {
-    format!("{e:?}").split(['(', ' ', '{']).next().unwrap_or_default().to_owned()
+    format!("{e:?}")
+        .split(['(', ' ', '{'])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[derive(Deserialize)]
@@ -103,7 +112,10 @@ fn patterns() {
         if let Some(normalised) = &case.normalised {
             assert_eq!(pattern.as_str(), normalised, "{}", case.pattern);
         }
-        let text = format!("org \"o\" {{ map \"{}\" to \"a@x.com\" as r }}", case.pattern);
+        let text = format!(
+            "org \"o\" {{ map \"{}\" to \"a@x.com\" as r }}",
+            case.pattern
+        );
         let policy = CompiledPolicy::compile_str("p.policy", &text).unwrap();
         for (arns, expected) in [(&case.matches, true), (&case.rejects, false)] {
             for arn in arns {
@@ -112,8 +124,17 @@ fn patterns() {
                 let caller = Caller::new(&id);
                 let indexed = policy.decide("o", &caller);
                 let reference = policy.evaluate_reference("o", &caller).to_decision(&policy);
-                assert_eq!(indexed, reference, "{} vs {arn}: matchers disagree", case.pattern);
-                assert_eq!(indexed.kind() == "mapped", expected, "{} vs {arn}: {indexed:?}", case.pattern);
+                assert_eq!(
+                    indexed, reference,
+                    "{} vs {arn}: matchers disagree",
+                    case.pattern
+                );
+                assert_eq!(
+                    indexed.kind() == "mapped",
+                    expected,
+                    "{} vs {arn}: {indexed:?}",
+                    case.pattern
+                );
             }
         }
     }
@@ -144,9 +165,14 @@ fn decisions() {
             None => CallerIdentity::parse_arn(&case.arn),
         }
         .unwrap();
-        let caller = Caller { identity: &id, region: case.region.as_deref() };
+        let caller = Caller {
+            identity: &id,
+            region: case.region.as_deref(),
+        };
         let decision = policy.decide(&case.org, &caller);
-        let reference = policy.evaluate_reference(&case.org, &caller).to_decision(&policy);
+        let reference = policy
+            .evaluate_reference(&case.org, &caller)
+            .to_decision(&policy);
         assert_eq!(decision, reference, "{}: matchers disagree", case.arn);
         assert_eq!(decision.kind(), case.decision, "{}: {decision:?}", case.arn);
         let (user, rule, reason) = match &decision {
@@ -163,7 +189,11 @@ fn decisions() {
         }
         if let Some(want) = &case.reason {
             let reason = reason.unwrap();
-            assert!(reason.contains(want.as_str()), "{}: reason {reason:?} lacks {want:?}", case.arn);
+            assert!(
+                reason.contains(want.as_str()),
+                "{}: reason {reason:?} lacks {want:?}",
+                case.arn
+            );
         }
     }
 }

@@ -1,0 +1,124 @@
+//! Generated, realistic rule sets for the benches: many orgs, one large org,
+//! and the pattern shapes people write (seed-style exact assumed roles,
+//! trailing-wildcard sessions, account wildcards, user paths, conditions).
+
+use std::fmt::Write;
+
+/// The org id of org number `i` (the large org is org 0).
+pub fn org_id(i: usize) -> String {
+    format!("{i:08x}-0000-4000-8000-000000000000")
+}
+
+fn account(i: usize) -> String {
+    format!("{:012}", 100_000_000_000 + (i * 7919) % 900_000_000_000)
+}
+
+/// The rule for slot `i` of an org: mostly exact roles, with the other shapes mixed in.
+fn rule(i: usize, out: &mut String) {
+    let acct = account(i);
+    let _ = match i % 10 {
+        0..=4 => writeln!(
+            out,
+            "  map \"arn:aws:sts::{acct}:assumed-role/role-{i}\" to \"user-{i}@example.com\""
+        ),
+        5 => writeln!(
+            out,
+            "  map \"arn:aws:sts::{acct}:assumed-role/ci-{i}/gh-*\" to \"ci-{i}@example.com\""
+        ),
+        6 => writeln!(
+            out,
+            "  map \"arn:aws:sts::*:assumed-role/shared-{i}\" to \"shared-{i}@example.com\""
+        ),
+        7 => writeln!(
+            out,
+            "  map \"arn:aws:iam::{acct}:user/eng/team-{i}/*\" to \"team-{i}@example.com\""
+        ),
+        8 => writeln!(
+            out,
+            "  map \"arn:aws:sts::{acct}:assumed-role/oncall-{i}/*\" to \"{{session}}@example.com\" when session =~ \"^[a-z]+\\.[a-z]+$\""
+        ),
+        _ => writeln!(
+            out,
+            "  deny \"arn:aws:sts::{acct}:assumed-role/blocked-{i}\""
+        ),
+    };
+}
+
+/// A policy of `rules` rules over `orgs` orgs, half of the rules in org 0.
+pub fn policy_text(rules: usize, orgs: usize) -> String {
+    let mut out = String::with_capacity(rules * 100);
+    let big = rules / 2;
+    let _ = writeln!(out, "org \"{}\" {{", org_id(0));
+    for i in 0..big {
+        rule(i, &mut out);
+    }
+    out.push_str("}\n");
+    let rest = orgs.saturating_sub(1).max(1);
+    let per_org = (rules - big).div_ceil(rest);
+    let mut slot = big;
+    for o in 1..=rest {
+        let _ = writeln!(out, "org \"{}\" {{", org_id(o));
+        for _ in 0..per_org {
+            if slot >= rules {
+                break;
+            }
+            rule(slot, &mut out);
+            slot += 1;
+        }
+        out.push_str("}\n");
+    }
+    out
+}
+
+/// Callers to look up in org 0 of a set with `rules` rules: matching ones of
+/// every shape, and misses.
+pub fn callers(rules: usize, count: usize) -> Vec<(String, String, String)> {
+    let big = (rules / 2).max(1);
+    (0..count)
+        .map(|k| {
+            let base = (k * 104_729) % big / 10 * 10;
+            let org = org_id(0);
+            let (arn, uid) = match k % 6 {
+                0 | 1 => {
+                    let j = base + k % 5;
+                    (
+                        format!("arn:aws:sts::{}:assumed-role/role-{j}/s-{k}", account(j)),
+                        format!("AROAEXAMPLE:s-{k}"),
+                    )
+                }
+                2 => {
+                    let j = base + 5;
+                    (
+                        format!("arn:aws:sts::{}:assumed-role/ci-{j}/gh-{k}", account(j)),
+                        format!("AROAEXAMPLE:gh-{k}"),
+                    )
+                }
+                3 => {
+                    let j = base + 7;
+                    (
+                        format!("arn:aws:iam::{}:user/eng/team-{j}/alice", account(j)),
+                        "AIDAEXAMPLE".to_owned(),
+                    )
+                }
+                4 => {
+                    let j = base + 8;
+                    (
+                        format!(
+                            "arn:aws:sts::{}:assumed-role/oncall-{j}/jane.doe",
+                            account(j)
+                        ),
+                        "AROAEXAMPLE:jane.doe".to_owned(),
+                    )
+                }
+                _ => (
+                    format!(
+                        "arn:aws:sts::{}:assumed-role/nobody-{base}/s-{k}",
+                        account(base)
+                    ),
+                    format!("AROAEXAMPLE:s-{k}"),
+                ),
+            };
+            (org, arn, uid)
+        })
+        .collect()
+}
