@@ -188,7 +188,7 @@ impl Diagnostic {
             diag = diag.with_help(help.clone());
         }
         let report = miette::Report::new(diag).with_source_code(NamedSource::new(
-            source.name.to_string(),
+            &source.name,
             source.text.to_string(),
         ));
         let theme = if color {
