@@ -11,3 +11,4 @@
 
 pub mod identity;
 pub mod partition;
+pub mod proof;
