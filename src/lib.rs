@@ -12,3 +12,7 @@
 pub mod identity;
 pub mod partition;
 pub mod proof;
+#[cfg(feature = "sts")]
+pub mod sts;
+#[cfg(feature = "sts")]
+pub mod verifier;

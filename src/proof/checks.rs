@@ -255,7 +255,7 @@ fn check_url(url: &str, cfg: &PrecheckConfig) -> Result<StsHost, ProofError> {
             partition: host.partition,
         });
     }
-    if !cfg.regions.is_empty() && !cfg.regions.iter().any(|r| *r == host.region) {
+    if !cfg.regions.is_empty() && !cfg.regions.contains(&host.region) {
         return Err(ProofError::RegionNotAllowed {
             host: host.host.clone(),
             region: host.region.clone(),
