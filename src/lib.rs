@@ -16,3 +16,9 @@ pub mod proof;
 pub mod sts;
 #[cfg(feature = "sts")]
 pub mod verifier;
+/// Subcommands of the `arnmap` binary that live in the library (wired by `src/main.rs`).
+#[cfg(all(feature = "cli", feature = "sts", feature = "sign"))]
+pub mod cli {
+    pub mod proof;
+    pub mod verify;
+}
