@@ -76,7 +76,10 @@ fn dd_proof(peer: &Peer, creds: &AwsCredentials, region: Option<&str>) -> String
         &[
             ("AWS_ACCESS_KEY_ID", &creds.access_key_id),
             ("AWS_SECRET_ACCESS_KEY", &creds.secret_access_key),
-            ("AWS_SESSION_TOKEN", creds.session_token.as_deref().unwrap_or("")),
+            (
+                "AWS_SESSION_TOKEN",
+                creds.session_token.as_deref().unwrap_or(""),
+            ),
         ],
     )
 }
@@ -160,21 +163,34 @@ fn tampering_is_caught_by_prechecks_or_by_sts() {
     // org and presented for it, STS sees the signature no longer matches.
     let rebound = with_header(&good, "x-ddog-org-id", "another-org");
     let e = v.verify(&rebound, ORG, now).unwrap_err();
-    assert!(matches!(e, VerifyError::Proof(ProofError::OrgMismatch { .. })), "{e}");
+    assert!(
+        matches!(e, VerifyError::Proof(ProofError::OrgMismatch { .. })),
+        "{e}"
+    );
     assert_eq!(calls.count(), 0);
     let e = v.verify(&rebound, "another-org", now).unwrap_err();
-    assert!(matches!(e, VerifyError::Sts(StsError::BadSignature(_))), "{e}");
+    assert!(
+        matches!(e, VerifyError::Sts(StsError::BadSignature(_))),
+        "{e}"
+    );
     assert_eq!(calls.count(), 1);
 
     // Body: another action is a pre-check; the accepted other order is not
     // what was signed.
     let mut p = arnmap::proof::wire::decode(&good).unwrap();
     p.body = b"Action=GetSessionToken&Version=2011-06-15".to_vec();
-    let e = v.verify(&sts_support::encode_raw(&p), ORG, now).unwrap_err();
+    let e = v
+        .verify(&sts_support::encode_raw(&p), ORG, now)
+        .unwrap_err();
     assert!(matches!(e, VerifyError::Proof(ProofError::Body(_))), "{e}");
     p.body = b"Version=2011-06-15&Action=GetCallerIdentity".to_vec();
-    let e = v.verify(&sts_support::encode_raw(&p), ORG, now).unwrap_err();
-    assert!(matches!(e, VerifyError::Sts(StsError::BadSignature(_))), "{e}");
+    let e = v
+        .verify(&sts_support::encode_raw(&p), ORG, now)
+        .unwrap_err();
+    assert!(
+        matches!(e, VerifyError::Sts(StsError::BadSignature(_))),
+        "{e}"
+    );
 
     // Signature: one digit changed.
     let auth = header(&good, "authorization");
@@ -186,26 +202,42 @@ fn tampering_is_caught_by_prechecks_or_by_sts() {
     let e = v
         .verify(&with_header(&good, "authorization", &flipped), ORG, now)
         .unwrap_err();
-    assert!(matches!(e, VerifyError::Sts(StsError::BadSignature(_))), "{e}");
+    assert!(
+        matches!(e, VerifyError::Sts(StsError::BadSignature(_))),
+        "{e}"
+    );
 
     // Date: far off is a pre-check; a second off is for STS.
     let e = v
         .verify(&good, ORG, now + Duration::from_secs(16 * 60))
         .unwrap_err();
-    assert!(matches!(e, VerifyError::Proof(ProofError::Expired { .. })), "{e}");
+    assert!(
+        matches!(e, VerifyError::Proof(ProofError::Expired { .. })),
+        "{e}"
+    );
     let date = header(&good, "x-amz-date");
     let last = date.as_bytes()[14];
     let shifted = format!("{}{}Z", &date[..14], if last == b'0' { '1' } else { '0' });
     let e = v
         .verify(&with_header(&good, "x-amz-date", &shifted), ORG, now)
         .unwrap_err();
-    assert!(matches!(e, VerifyError::Sts(StsError::BadSignature(_))), "{e}");
+    assert!(
+        matches!(e, VerifyError::Sts(StsError::BadSignature(_))),
+        "{e}"
+    );
 
     // Session token: moto refuses a token that is not the key's.
     let e = v
-        .verify(&with_header(&good, "x-amz-security-token", "forged"), ORG, now)
+        .verify(
+            &with_header(&good, "x-amz-security-token", "forged"),
+            ORG,
+            now,
+        )
         .unwrap_err();
-    assert!(matches!(e, VerifyError::Sts(StsError::InvalidToken { .. })), "{e}");
+    assert!(
+        matches!(e, VerifyError::Sts(StsError::InvalidToken { .. })),
+        "{e}"
+    );
 
     // Unknown access key.
     let stranger = AwsCredentials {
@@ -216,7 +248,10 @@ fn tampering_is_caught_by_prechecks_or_by_sts() {
     let e = v
         .verify(&make_proof(&stranger, ORG, None, now).unwrap(), ORG, now)
         .unwrap_err();
-    assert!(matches!(e, VerifyError::Sts(StsError::InvalidToken { .. })), "{e}");
+    assert!(
+        matches!(e, VerifyError::Sts(StsError::InvalidToken { .. })),
+        "{e}"
+    );
 
     // And the untouched proof still verifies.
     assert!(v.verify(&good, ORG, now).is_ok());
@@ -231,7 +266,10 @@ fn replay_protection_accepts_a_proof_once() {
     let now = SystemTime::now();
     let proof = make_proof(&peer.role, ORG, None, now).unwrap();
     assert!(v.verify(&proof, ORG, now).is_ok());
-    assert_eq!(v.verify(&proof, ORG, now).unwrap_err(), VerifyError::Replayed);
+    assert_eq!(
+        v.verify(&proof, ORG, now).unwrap_err(),
+        VerifyError::Replayed
+    );
     assert_eq!(calls.count(), 1, "the replay never reached STS");
 }
 
@@ -250,11 +288,17 @@ fn cli_verify_and_proof_round_trip() {
         sts_override: vec![format!("sts.amazonaws.com={}", peer.moto.url())],
         config: None,
     };
-    assert_eq!(arnmap::cli::verify::run(args.clone()), std::process::ExitCode::SUCCESS);
+    assert_eq!(
+        arnmap::cli::verify::run(args.clone()),
+        std::process::ExitCode::SUCCESS
+    );
     let wrong_org = arnmap::cli::verify::VerifyArgs {
         org: "other".into(),
         ..args
     };
-    assert_eq!(arnmap::cli::verify::run(wrong_org), std::process::ExitCode::FAILURE);
+    assert_eq!(
+        arnmap::cli::verify::run(wrong_org),
+        std::process::ExitCode::FAILURE
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

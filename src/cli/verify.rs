@@ -40,7 +40,10 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     let proof = match read_proof(&args.proof) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("arnmap verify: cannot read the proof from {}: {e}", args.proof);
+            eprintln!(
+                "arnmap verify: cannot read the proof from {}: {e}",
+                args.proof
+            );
             return ExitCode::from(2);
         }
     };
@@ -86,9 +89,7 @@ fn build(args: &VerifyArgs) -> Result<Verifier, String> {
 fn read_proof(source: &str) -> std::io::Result<String> {
     let mut text = String::new();
     if source == "-" {
-        std::io::stdin()
-            .take(1 << 20)
-            .read_to_string(&mut text)?;
+        std::io::stdin().take(1 << 20).read_to_string(&mut text)?;
     } else {
         std::fs::File::open(source)?
             .take(1 << 20)

@@ -63,7 +63,10 @@ pub fn python(venv: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> S
         "{name} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
 }
 
 /// A moto server, killed when dropped.
@@ -152,7 +155,12 @@ pub fn encode_raw(p: &arnmap::proof::wire::RawProof) -> String {
             )
         })
         .collect();
-    arnmap::proof::wire::encode(&p.body, &format!("{{{}}}", fields.join(",")), &p.method, &p.url)
+    arnmap::proof::wire::encode(
+        &p.body,
+        &format!("{{{}}}", fields.join(",")),
+        &p.method,
+        &p.url,
+    )
 }
 
 /// Replaces the value of a header (case-insensitive) in a proof.
