@@ -36,6 +36,9 @@ use crate::proof::{CheckedProof, PrecheckConfig, ProofError, precheck};
 use crate::sts::http::OverrideError;
 use crate::sts::{HttpTransport, StsConfig, StsError, Transport, call_sts};
 
+/// The widest date window a configuration may ask for (STS itself allows 15 minutes).
+pub const MAX_SKEW_SECS: u64 = 3600;
+
 /// Replay protection settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -79,6 +82,9 @@ pub enum ConfigError {
     /// A region that belongs to no allowed partition.
     #[error("region `{0}` in proof.regions is not a region of an allowed partition")]
     Region(String),
+    /// A date window wider than [`MAX_SKEW_SECS`].
+    #[error("proof.max_skew_secs is {0}; at most {MAX_SKEW_SECS} (one hour) is accepted")]
+    Skew(u64),
     /// An empty org header name.
     #[error("proof.org_header is empty")]
     OrgHeader,
@@ -191,7 +197,8 @@ impl Verifier {
         let checked = self.precheck(raw, org, now)?;
         let replay = self.config.replay.enabled;
         if replay {
-            let expires = checked.signed_at + Duration::from_secs(self.config.proof.max_skew_secs);
+            let window = Duration::from_secs(self.config.proof.max_skew_secs);
+            let expires = checked.signed_at.checked_add(window).unwrap_or(now);
             self.cache().reserve(
                 &checked.authorization.signature,
                 expires,
@@ -240,6 +247,9 @@ fn validate(config: &VerifierConfig) -> Result<(), ConfigError> {
     }
     if config.proof.org_header.trim().is_empty() {
         return Err(ConfigError::OrgHeader);
+    }
+    if config.proof.max_skew_secs > MAX_SKEW_SECS {
+        return Err(ConfigError::Skew(config.proof.max_skew_secs));
     }
     for (host, url) in &config.sts.overrides {
         crate::sts::http::check_override(host, url)?;

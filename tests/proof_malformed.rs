@@ -1,7 +1,12 @@
 //! The table of malformed proofs (tests/data/proofs/malformed.json): each is
 //! rejected with its specific pre-check error, and nothing leaves the process.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod sts_support;
 

@@ -4,7 +4,12 @@
 //! tampered variants, rejected by the pre-checks where they can be and by
 //! STS otherwise.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod sts_support;
 
