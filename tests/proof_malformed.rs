@@ -177,6 +177,15 @@ fn the_base_proof_passes_so_each_case_fails_for_its_own_reason() {
     assert_eq!(checked.headers.len(), 7);
     assert!(checked.header("content-length").is_none());
     assert_eq!(checked.header("HOST"), Some("sts.amazonaws.com"));
+
+    // Unsigned extras are dropped, never replayed.
+    let mut p = base();
+    p.headers
+        .push(("X-Forwarded-For".into(), vec!["10.0.0.1".into()]));
+    p.headers.push(("Accept".into(), vec!["*/*".into()]));
+    let checked = precheck(&encode_raw(&p), ORG, now(), &PrecheckConfig::default()).unwrap();
+    assert_eq!(checked.headers.len(), 7);
+    assert!(checked.header("x-forwarded-for").is_none());
 }
 
 #[test]

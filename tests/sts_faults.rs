@@ -422,3 +422,16 @@ fn the_override_never_widens_the_allowlist() {
     assert!(Verifier::new(cfg).is_err());
     assert_eq!(server.count(), 0);
 }
+
+#[test]
+fn https_overrides_really_speak_tls() {
+    // A plain-HTTP server behind an https:// override: the TLS handshake
+    // fails and nothing is accepted.
+    let server = Server::start(vec![ok()]);
+    let (result, took) = run(&format!("https://{}", server.addr));
+    assert!(
+        matches!(result, Err(VerifyError::Sts(StsError::Transport(_)))),
+        "{result:?}"
+    );
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+}

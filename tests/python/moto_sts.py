@@ -1,6 +1,7 @@
 """Runs moto's server as the STS peer of the integration tests.
 
-Usage: python moto_sts.py PORT
+Usage: python moto_sts.py PORT   (0: the kernel picks; the port is in the
+"Running on http://127.0.0.1:PORT" line on stderr)
 
 moto verifies SigV4 signatures once INITIAL_NO_AUTH_ACTION_COUNT calls have
 been made. One realism fix: moto gives IAM users random lower-case ids, while

@@ -2,7 +2,8 @@
 //! free loopback port, a transport that counts what leaves the process.
 #![allow(dead_code)]
 
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -31,14 +32,6 @@ pub fn venv() -> Option<PathBuf> {
     }
     eprintln!("SKIPPED (CI unset): {why}");
     None
-}
-
-/// A free loopback port (bound then released).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// Path of a helper script in tests/python.
@@ -77,17 +70,36 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts moto's server with `no_auth` unauthenticated calls allowed.
+    /// Starts moto's server with `no_auth` unauthenticated calls allowed, on
+    /// a port the kernel picks (read back from its startup line, so parallel
+    /// tests never race for a port).
     pub fn start(venv: &Path, no_auth: u32) -> Moto {
-        let port = free_port();
-        let child = Command::new(venv.join("bin").join("python"))
+        let mut child = Command::new(venv.join("bin").join("python"))
             .arg(script("moto_sts.py"))
-            .arg(port.to_string())
+            .arg("0")
             .env("INITIAL_NO_AUTH_ACTION_COUNT", no_auth.to_string())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start moto");
+        let stderr = child.stderr.take().expect("moto stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Read the port, then keep draining so moto never blocks on a full pipe.
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("Running on http://127.0.0.1:").nth(1) {
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    let _ = tx.send(digits.parse::<u16>().ok());
+                }
+            }
+        });
+        let port = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(Some(port)) => port,
+            other => {
+                let _ = child.kill();
+                panic!("moto did not report its port: {other:?}");
+            }
+        };
         let moto = Moto { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
