@@ -187,10 +187,8 @@ impl Diagnostic {
         if let Some(help) = &self.help {
             diag = diag.with_help(help.clone());
         }
-        let report = miette::Report::new(diag).with_source_code(NamedSource::new(
-            &source.name,
-            source.text.to_string(),
-        ));
+        let report = miette::Report::new(diag)
+            .with_source_code(NamedSource::new(&source.name, source.text.to_string()));
         let theme = if color {
             GraphicalTheme::unicode()
         } else {

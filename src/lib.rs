@@ -19,11 +19,22 @@ pub mod index;
 pub mod partition;
 pub mod pattern;
 pub mod policy;
+pub mod proof;
 pub mod reference;
 pub mod source;
+#[cfg(feature = "sts")]
+pub mod sts;
 pub mod target;
 pub mod testing;
+#[cfg(feature = "sts")]
+pub mod verifier;
 pub mod wildcard;
+/// Subcommands of the `arnmap` binary that live in the library (wired by `src/main.rs`).
+#[cfg(all(feature = "cli", feature = "sts", feature = "sign"))]
+pub mod cli {
+    pub mod proof;
+    pub mod verify;
+}
 
 pub use compile::CompiledPolicy;
 pub use condition::Caller;

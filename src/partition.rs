@@ -70,6 +70,65 @@ impl Partition {
     pub const fn index(self) -> usize {
         self as usize
     }
+
+    /// The DNS suffix of the partition's dual-stack (IPv4 + IPv6) endpoints
+    /// (`sts.REGION.SUFFIX`), as the AWS SDKs' partition table lists it.
+    pub const fn dualstack_dns_suffix(self) -> &'static str {
+        match self {
+            Partition::Aws | Partition::AwsUsGov => "api.aws",
+            Partition::AwsCn => "api.amazonwebservices.com.cn",
+            Partition::AwsIso => "api.aws.ic.gov",
+            Partition::AwsIsoB => "api.aws.scloud",
+            Partition::AwsIsoE => "api.cloud-aws.adc-e.uk",
+            Partition::AwsIsoF => "api.aws.hci.ic.gov",
+            Partition::AwsEusc => "api.amazonwebservices.eu",
+        }
+    }
+
+    /// The leading `-`-separated words of the partition's region names: a
+    /// region is `PREFIX-WORD-DIGITS` (the SDKs' `regionRegex`, e.g.
+    /// `^us\-gov\-\w+\-\d+$`). The prefixes of different partitions never
+    /// make the same region, so a region names exactly one partition.
+    pub const fn region_prefixes(self) -> &'static [&'static str] {
+        match self {
+            Partition::Aws => &["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx"],
+            Partition::AwsCn => &["cn"],
+            Partition::AwsUsGov => &["us-gov"],
+            Partition::AwsIso => &["us-iso"],
+            Partition::AwsIsoB => &["us-isob"],
+            Partition::AwsIsoE => &["eu-isoe"],
+            Partition::AwsIsoF => &["us-isof"],
+            Partition::AwsEusc => &["eusc-de"],
+        }
+    }
+
+    /// Whether `region` is a well-formed region name of this partition
+    /// (`PREFIX-WORD-DIGITS`, lower-case ASCII; it need not exist yet).
+    pub fn has_region(self, region: &str) -> bool {
+        self.region_prefixes().iter().any(|prefix| {
+            let Some(rest) = region
+                .strip_prefix(prefix)
+                .and_then(|r| r.strip_prefix('-'))
+            else {
+                return false;
+            };
+            let Some((word, digits)) = rest.split_once('-') else {
+                return false;
+            };
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                && !digits.is_empty()
+                && digits.len() <= 3
+                && digits.bytes().all(|b| b.is_ascii_digit())
+        })
+    }
+
+    /// The partition a region name belongs to, if any.
+    pub fn of_region(region: &str) -> Option<Partition> {
+        Partition::ALL.into_iter().find(|p| p.has_region(region))
+    }
 }
 
 impl fmt::Display for Partition {
@@ -107,5 +166,29 @@ mod tests {
         }
         assert!("aws-xx".parse::<Partition>().is_err());
         assert!("AWS".parse::<Partition>().is_err());
+    }
+
+    #[test]
+    fn regions_name_one_partition() {
+        let cases = [
+            ("us-east-1", Some(Partition::Aws)),
+            ("eu-west-3", Some(Partition::Aws)),
+            ("cn-north-1", Some(Partition::AwsCn)),
+            ("us-gov-west-1", Some(Partition::AwsUsGov)),
+            ("us-iso-east-1", Some(Partition::AwsIso)),
+            ("us-isob-east-1", Some(Partition::AwsIsoB)),
+            ("eu-isoe-west-1", Some(Partition::AwsIsoE)),
+            ("us-isof-south-1", Some(Partition::AwsIsoF)),
+            ("eusc-de-east-1", Some(Partition::AwsEusc)),
+            ("us-east", None),
+            ("US-EAST-1", None),
+            ("us--1", None),
+            ("xx-east-1", None),
+            ("us-east-1a", None),
+            ("us-east-1-2", None),
+        ];
+        for (region, want) in cases {
+            assert_eq!(Partition::of_region(region), want, "{region}");
+        }
     }
 }
