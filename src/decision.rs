@@ -154,7 +154,17 @@ pub fn resolve<'p>(
             reason: DecisionError::UnknownAttribute(attribute),
         };
     }
-    for rule in matched {
+    first_applicable_map(matched, caller)
+}
+
+/// Step 2 of precedence over maps already in precedence order (denies are
+/// skipped): the first whose condition holds wins; one whose condition is
+/// unknown stops the walk with an error; none → [`Verdict::NoMatch`].
+pub fn first_applicable_map<'p>(
+    ordered: impl Iterator<Item = &'p Rule>,
+    caller: &Caller<'_>,
+) -> Verdict<'p> {
+    for rule in ordered {
         let Effect::Map(target) = &rule.effect else {
             continue;
         };

@@ -5,7 +5,7 @@
 
 use crate::compile::{Effect, Org, Rule};
 use crate::condition::{Caller, Truth};
-use crate::decision::{DecisionError, Verdict, eval, precedence_key};
+use crate::decision::{DecisionError, Verdict, eval, first_applicable_map, precedence_key};
 
 /// Decides for `caller` among `org`'s rules by scanning them all.
 pub fn evaluate<'p>(rules: &'p [Rule], org: &Org, caller: &Caller<'_>) -> Verdict<'p> {
@@ -44,29 +44,6 @@ pub fn evaluate<'p>(rules: &'p [Rule], org: &Org, caller: &Caller<'_>) -> Verdic
         .filter(|r| matches!(r.effect, Effect::Map(_)))
         .collect();
     maps.sort_by_key(|r| precedence_key(r));
-    for rule in maps {
-        let Effect::Map(target) = &rule.effect else {
-            continue;
-        };
-        match eval(rule, caller) {
-            Truth::True => {
-                return match target.render(caller) {
-                    Ok(user) => Verdict::Mapped { user, rule },
-                    Err(e) => Verdict::Error {
-                        rule,
-                        reason: e.into(),
-                    },
-                };
-            }
-            Truth::Unknown(attribute) => {
-                return Verdict::Error {
-                    rule,
-                    reason: DecisionError::UnknownAttribute(attribute),
-                };
-            }
-            Truth::False => {}
-        }
-    }
-    // 3.
-    Verdict::NoMatch
+    // 3. falls out of the walk: no map applies.
+    first_applicable_map(maps.into_iter(), caller)
 }
