@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::identity::{CallerIdentity, Form, FormKind, Service, is_name_byte, is_path_byte};
+use crate::identity::{CallerIdentity, Form, FormKind, is_name_byte, is_path_byte};
 use crate::partition::Partition;
 use crate::wildcard;
 
@@ -297,15 +297,7 @@ impl Pattern {
     /// Could this pattern match some form of kind `kind`? Conservative: a
     /// `true` may still match nothing, a `false` is certain.
     pub fn may_match_form_kind(&self, kind: FormKind) -> bool {
-        if !wildcard::matches(self.service(), kind.service().as_str()) {
-            return false;
-        }
-        let prefix = wildcard::literal_prefix(self.resource());
-        let kind_prefix = kind.resource_prefix();
-        if kind == FormKind::Root {
-            return wildcard::matches(self.resource(), "root");
-        }
-        prefix.starts_with(kind_prefix) || kind_prefix.starts_with(prefix)
+        may_match_form_kind(self.service(), self.resource(), kind)
     }
 
     /// Does this pattern match one form of a caller (partition and account are the caller's)?
@@ -419,17 +411,9 @@ fn check_resource(service: &str, resource: &str) -> Result<(), PatternError> {
             "byte 0x{bad:02x} never appears in a caller ARN"
         )));
     }
-    let compatible = FormKind::ALL.iter().any(|&kind| {
-        wildcard::matches(service, kind.service().as_str()) && {
-            let prefix = wildcard::literal_prefix(resource);
-            let kind_prefix = kind.resource_prefix();
-            if kind == FormKind::Root {
-                wildcard::matches(resource, "root")
-            } else {
-                prefix.starts_with(kind_prefix) || kind_prefix.starts_with(prefix)
-            }
-        }
-    });
+    let compatible = FormKind::ALL
+        .iter()
+        .any(|&kind| may_match_form_kind(service, resource, kind));
     if !compatible {
         return Err(err(format!(
             "no caller of service `{service}` has such a resource (unknown resource kind)"
@@ -481,13 +465,18 @@ fn user_wildcard_crosses_path(resource: &str) -> bool {
     resource.contains('*')
 }
 
-/// Checks that a literal service value names a form service.
-pub fn service_of(name: &str) -> Option<Service> {
-    match name {
-        "iam" => Some(Service::Iam),
-        "sts" => Some(Service::Sts),
-        _ => None,
+/// Could a pattern with this service and resource glob match some form of
+/// kind `kind`? Conservative: `true` may still match nothing, `false` is certain.
+fn may_match_form_kind(service: &str, resource: &str, kind: FormKind) -> bool {
+    if !wildcard::matches(service, kind.service().as_str()) {
+        return false;
     }
+    if kind == FormKind::Root {
+        return wildcard::matches(resource, "root");
+    }
+    let prefix = wildcard::literal_prefix(resource);
+    let kind_prefix = kind.resource_prefix();
+    prefix.starts_with(kind_prefix) || kind_prefix.starts_with(prefix)
 }
 
 #[cfg(test)]
