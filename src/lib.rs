@@ -26,6 +26,8 @@ pub mod source;
 pub mod sts;
 pub mod target;
 pub mod testing;
+#[cfg(feature = "token")]
+pub mod token;
 #[cfg(feature = "sts")]
 pub mod verifier;
 pub mod wildcard;

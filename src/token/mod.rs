@@ -1,0 +1,252 @@
+//! Tokens: short-lived JWTs naming the account a caller was mapped to
+//! (SPEC §6), signed with `jsonwebtoken`, and their JWKS.
+//!
+//! Verification checks, in this order: the header parses and names an
+//! algorithm (`alg: none` does not parse); the algorithm is one some key of
+//! ours uses; the header has a `kid` we know; the header's algorithm is that
+//! key's algorithm (no algorithm confusion: an HS256 token "signed" with our
+//! public key is refused before any crypto); the signature; then the claims —
+//! issuer, audience, the required claims, `nbf`/`iat` not in the future and
+//! `exp` not past, each with [`TokenConfig::leeway_secs`].
+
+mod error;
+pub mod keys;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Header, Validation};
+use serde::{Deserialize, Serialize};
+
+pub use error::TokenError;
+pub use keys::{KeyPair, KeyRing, SigningAlgorithm};
+
+/// Token settings. Every field has a documented default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenConfig {
+    /// `iss` of every token, and the only issuer accepted. Default `"arnmap"`.
+    pub issuer: String,
+    /// `aud` of every token, and the only audience accepted. Default `"arnmap-api"`.
+    pub audience: String,
+    /// Lifetime in seconds. Default 900 (15 minutes); at most 43 200 (12 h).
+    pub lifetime_secs: u64,
+    /// Clock tolerance when checking `exp`, `nbf` and `iat`. Default 30 s.
+    pub leeway_secs: u64,
+    /// The algorithm of generated keys. Default `EdDSA`.
+    pub algorithm: SigningAlgorithm,
+    /// A PKCS#8 PEM signing key to use instead of the generated key ring in
+    /// the data dir. Default none.
+    pub signing_key: Option<PathBuf>,
+    /// More PKCS#8 PEM keys whose tokens are still accepted (rotation).
+    /// Default none.
+    pub verification_keys: Vec<PathBuf>,
+}
+
+/// The longest lifetime a configuration may ask for.
+pub const MAX_LIFETIME_SECS: u64 = 12 * 3600;
+
+impl Default for TokenConfig {
+    fn default() -> Self {
+        TokenConfig {
+            issuer: "arnmap".into(),
+            audience: "arnmap-api".into(),
+            lifetime_secs: 900,
+            leeway_secs: 30,
+            algorithm: SigningAlgorithm::EdDSA,
+            signing_key: None,
+            verification_keys: Vec::new(),
+        }
+    }
+}
+
+/// The claims of an arnmap token (SPEC §6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// The account identifier the caller was mapped to.
+    pub sub: String,
+    /// The org the token is for.
+    pub org: String,
+    /// Expiry, unix seconds.
+    pub exp: u64,
+    /// Issued at, unix seconds.
+    pub iat: u64,
+    /// Not before, unix seconds.
+    pub nbf: u64,
+    /// A fresh UUID per token.
+    pub jti: String,
+    /// The caller's ARN as STS reported it.
+    pub aws_arn: String,
+    /// The caller's AWS account.
+    pub aws_account: String,
+    /// The id of the rule that mapped the caller.
+    pub rule: String,
+}
+
+/// Who a token is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSubject {
+    /// The account identifier (becomes `sub`).
+    pub account: String,
+    /// The org.
+    pub org: String,
+    /// The caller's ARN.
+    pub aws_arn: String,
+    /// The caller's AWS account.
+    pub aws_account: String,
+    /// The rule that decided.
+    pub rule: String,
+}
+
+/// A signed token and what it says.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    /// The compact JWT.
+    pub token: String,
+    /// Its claims.
+    pub claims: Claims,
+}
+
+/// Issues and verifies tokens. `Send + Sync`; share one per process.
+#[derive(Debug)]
+pub struct TokenIssuer {
+    config: TokenConfig,
+    ring: KeyRing,
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl TokenIssuer {
+    /// An issuer over `ring`, after checking `config`.
+    pub fn new(config: TokenConfig, ring: KeyRing) -> Result<TokenIssuer, TokenError> {
+        if config.lifetime_secs == 0 || config.lifetime_secs > MAX_LIFETIME_SECS {
+            return Err(TokenError::Config(format!(
+                "lifetime_secs must be between 1 and {MAX_LIFETIME_SECS}, not {}",
+                config.lifetime_secs
+            )));
+        }
+        if config.issuer.is_empty() || config.audience.is_empty() {
+            return Err(TokenError::Config(
+                "issuer and audience must not be empty".into(),
+            ));
+        }
+        ring.signing_key()?;
+        Ok(TokenIssuer { config, ring })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TokenConfig {
+        &self.config
+    }
+
+    /// The key ring.
+    pub fn ring(&self) -> &KeyRing {
+        &self.ring
+    }
+
+    /// Signs a token for `subject`, valid from `now` for the configured lifetime.
+    pub fn issue(
+        &self,
+        subject: &TokenSubject,
+        now: SystemTime,
+    ) -> Result<IssuedToken, TokenError> {
+        let key = self.ring.signing_key()?;
+        let iat = unix(now);
+        let claims = Claims {
+            iss: self.config.issuer.clone(),
+            aud: self.config.audience.clone(),
+            sub: subject.account.clone(),
+            org: subject.org.clone(),
+            exp: iat.saturating_add(self.config.lifetime_secs),
+            iat,
+            nbf: iat,
+            jti: uuid::Uuid::new_v4().to_string(),
+            aws_arn: subject.aws_arn.clone(),
+            aws_account: subject.aws_account.clone(),
+            rule: subject.rule.clone(),
+        };
+        let mut header = Header::new(key.algorithm().jwt());
+        header.kid = Some(key.kid().to_owned());
+        let token = jsonwebtoken::encode(&header, &claims, key.encoding())
+            .map_err(|e| TokenError::Sign(e.to_string()))?;
+        Ok(IssuedToken { token, claims })
+    }
+
+    /// Verifies `token` at `now` (see the module docs for the order of checks).
+    pub fn verify(&self, token: &str, now: SystemTime) -> Result<Claims, TokenError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
+        let alg = format!("{:?}", header.alg);
+        if !self
+            .ring
+            .keys()
+            .iter()
+            .any(|k| k.algorithm().jwt() == header.alg)
+        {
+            return Err(TokenError::AlgorithmNotAllowed(alg));
+        }
+        let kid = header.kid.as_deref().ok_or(TokenError::MissingKeyId)?;
+        let key = self
+            .ring
+            .get(kid)
+            .ok_or_else(|| TokenError::UnknownKeyId(kid.to_owned()))?;
+        if key.algorithm().jwt() != header.alg {
+            return Err(TokenError::AlgorithmMismatch {
+                header: alg,
+                kid: kid.to_owned(),
+                key: format!("{:?}", key.algorithm()),
+            });
+        }
+        let mut validation = Validation::new(key.algorithm().jwt());
+        validation.set_issuer(&[&self.config.issuer]);
+        validation.set_audience(&[&self.config.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        // Time is checked below against the caller's `now`.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        let data = jsonwebtoken::decode::<Claims>(token, key.decoding(), &validation).map_err(
+            |e| match e.kind() {
+                ErrorKind::InvalidSignature => TokenError::Signature,
+                ErrorKind::InvalidIssuer => TokenError::Issuer,
+                ErrorKind::InvalidAudience => TokenError::Audience,
+                ErrorKind::InvalidAlgorithm => TokenError::AlgorithmNotAllowed(alg.clone()),
+                ErrorKind::MissingRequiredClaim(c) => TokenError::Claims(format!("missing {c}")),
+                ErrorKind::Json(e) => TokenError::Claims(e.to_string()),
+                _ => TokenError::Malformed(e.to_string()),
+            },
+        )?;
+        let claims = data.claims;
+        let now = unix(now);
+        let leeway = self.config.leeway_secs;
+        if claims.exp.saturating_add(leeway) <= now {
+            return Err(TokenError::Expired);
+        }
+        if claims.nbf > now.saturating_add(leeway) || claims.iat > now.saturating_add(leeway) {
+            return Err(TokenError::NotYetValid);
+        }
+        Ok(claims)
+    }
+
+    /// The public keys, for `/.well-known/jwks.json`.
+    pub fn jwks(&self) -> JwkSet {
+        JwkSet {
+            keys: self.ring.keys().iter().map(|k| k.jwk().clone()).collect(),
+        }
+    }
+
+    /// The algorithms of the ring's keys.
+    pub fn algorithms(&self) -> HashSet<SigningAlgorithm> {
+        self.ring.keys().iter().map(|k| k.algorithm()).collect()
+    }
+}
