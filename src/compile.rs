@@ -259,10 +259,10 @@ impl Compiler<'_> {
                 }
             }
             for test in &org.tests {
-                if let Some(test) = self.test(org_id, test) {
-                    if let Some(o) = self.orgs.get_mut(org_id as usize) {
-                        o.tests.push(test);
-                    }
+                if let Some(test) = self.test(org_id, test)
+                    && let Some(o) = self.orgs.get_mut(org_id as usize)
+                {
+                    o.tests.push(test);
                 }
             }
         }

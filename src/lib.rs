@@ -14,6 +14,8 @@ pub mod condition;
 pub mod decision;
 pub mod diagnostic;
 pub mod engine;
+#[cfg(feature = "token")]
+pub mod exchange;
 pub mod identity;
 pub mod index;
 pub mod partition;
@@ -21,6 +23,8 @@ pub mod pattern;
 pub mod policy;
 pub mod proof;
 pub mod reference;
+#[cfg(feature = "serve")]
+pub mod service;
 pub mod source;
 #[cfg(feature = "sts")]
 pub mod sts;

@@ -24,6 +24,13 @@ enum Command {
     Proof(arnmap::cli::proof::ProofArgs),
     /// Check a proof, replay it to STS and print the caller it proves.
     Verify(arnmap::cli::verify::VerifyArgs),
+    /// Run the reference service (token exchange, persona-mapping API, JWKS).
+    Serve(cli::serve::ServeArgs),
+    /// Manage API/application keys and token signing keys in the data dir.
+    #[command(subcommand)]
+    Keys(cli::admin::KeysCommand),
+    /// Let tokens issued to an account use the persona-mapping API.
+    Grant(cli::admin::GrantArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,5 +40,8 @@ fn main() -> ExitCode {
         Command::Test(args) => cli::test::run(args),
         Command::Proof(args) => arnmap::cli::proof::run(args),
         Command::Verify(args) => arnmap::cli::verify::run(args),
+        Command::Serve(args) => cli::serve::run(args),
+        Command::Keys(command) => cli::admin::keys(command),
+        Command::Grant(args) => cli::admin::grant(args),
     }
 }

@@ -276,10 +276,10 @@ impl ReplayCache {
             if *at > now {
                 break;
             }
-            if let Some((_, sig)) = self.order.pop_front() {
-                if self.expiry.get(&sig).is_some_and(|e| *e <= now) {
-                    self.expiry.remove(&sig);
-                }
+            if let Some((_, sig)) = self.order.pop_front()
+                && self.expiry.get(&sig).is_some_and(|e| *e <= now)
+            {
+                self.expiry.remove(&sig);
             }
         }
         if self.expiry.get(signature).is_some_and(|e| *e > now) {

@@ -1,6 +1,8 @@
 //! The `arnmap` subcommands, one module each.
 
+pub mod admin;
 pub mod check;
+pub mod serve;
 pub mod test;
 
 use std::io::IsTerminal;

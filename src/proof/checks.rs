@@ -62,13 +62,13 @@ pub fn precheck(
     }
     let host = check_url(&proof.url, cfg)?;
     check_body(&proof.body)?;
-    if let Some(len) = get("content-length") {
-        if len.parse::<usize>().ok() != Some(proof.body.len()) {
-            return Err(ProofError::ContentLength {
-                header: len.to_owned(),
-                body: proof.body.len(),
-            });
-        }
+    if let Some(len) = get("content-length")
+        && len.parse::<usize>().ok() != Some(proof.body.len())
+    {
+        return Err(ProofError::ContentLength {
+            header: len.to_owned(),
+            body: proof.body.len(),
+        });
     }
     if let Some(ct) = get("content-type") {
         let media = ct.split(';').next().unwrap_or_default().trim();
@@ -272,4 +272,25 @@ fn check_body(body: &[u8]) -> Result<(), ProofError> {
     }
     let shown: String = String::from_utf8_lossy(body).chars().take(120).collect();
     Err(ProofError::Body(shown))
+}
+
+/// The org a proof says it is for: the value of its org binding header, read
+/// before the pre-checks so a service can pick the org's policy. It proves
+/// nothing by itself: [`precheck`] with this org then checks that the header
+/// is signed, single and well formed.
+pub fn bound_org(raw: &str, cfg: &PrecheckConfig) -> Result<String, ProofError> {
+    if raw.len() > cfg.max_proof_bytes {
+        return Err(ProofError::TooLarge {
+            len: raw.len(),
+            max: cfg.max_proof_bytes,
+        });
+    }
+    let proof = decode(raw)?;
+    proof
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(&cfg.org_header))
+        .and_then(|(_, values)| values.first())
+        .cloned()
+        .ok_or_else(|| ProofError::OrgMissing(cfg.org_header.clone()))
 }

@@ -34,7 +34,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-pub use checks::precheck;
+pub use checks::{bound_org, precheck};
 pub use error::ProofError;
 pub use host::{EndpointKind, StsHost, parse_sts_host};
 pub use sigv4::Authorization;

@@ -95,12 +95,11 @@ pub fn parse(body: &[u8]) -> Result<StsXml, String> {
                 }
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 path.push(name);
-                if let Some(field) = field_at(&path) {
-                    if let Some(slot) = values.get_mut(field as usize) {
-                        if slot.replace(String::new()).is_some() {
-                            return Err(format!("element {} appears twice", path.join("/")));
-                        }
-                    }
+                if let Some(field) = field_at(&path)
+                    && let Some(slot) = values.get_mut(field as usize)
+                    && slot.replace(String::new()).is_some()
+                {
+                    return Err(format!("element {} appears twice", path.join("/")));
                 }
                 path.pop();
             }

@@ -260,10 +260,10 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TokenError>
     file.write_all(bytes).map_err(|e| key_error(&shown, e))?;
     file.sync_all().map_err(|e| key_error(&shown, e))?;
     fs::rename(&tmp, path).map_err(|e| key_error(&shown, e))?;
-    if let Some(parent) = path.parent() {
-        if let Ok(dir) = fs::File::open(parent) {
-            let _ = dir.sync_all();
-        }
+    if let Some(parent) = path.parent()
+        && let Ok(dir) = fs::File::open(parent)
+    {
+        let _ = dir.sync_all();
     }
     Ok(())
 }

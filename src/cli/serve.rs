@@ -1,0 +1,110 @@
+//! `arnmap serve`: the reference service.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use arnmap::service::{ServeConfig, build_state, serve, shutdown_signal};
+
+use super::{EXIT_FAILED, EXIT_POLICY};
+
+/// `arnmap serve`
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// A RON configuration file (see `ServeConfig`); flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080]. Port 0 picks a free port.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Data directory: SQLite store and signing keys [default: ./data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Policy files or directories [default: policies/].
+    #[arg(long = "policies", num_args = 1..)]
+    pub policies: Vec<PathBuf>,
+    /// Serve an allowlisted STS host from another URL: `HOST=URL` (tests,
+    /// private endpoints). The URL must be https, or http on loopback.
+    #[arg(long = "sts-override", value_name = "HOST=URL")]
+    pub sts_override: Vec<String>,
+}
+
+/// Runs the service until SIGTERM or Ctrl-C.
+pub fn run(args: ServeArgs) -> ExitCode {
+    init_logging();
+    let mut config = match &args.config {
+        Some(path) => match ServeConfig::from_file(path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_POLICY);
+            }
+        },
+        None => ServeConfig::default(),
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(dir) = args.data_dir {
+        config.data_dir = dir;
+    }
+    if !args.policies.is_empty() {
+        config.policies = args.policies;
+    }
+    for spec in &args.sts_override {
+        let Some((host, url)) = spec.split_once('=') else {
+            eprintln!("error: --sts-override takes HOST=URL, not {spec:?}");
+            return ExitCode::from(EXIT_POLICY);
+        };
+        config
+            .verifier
+            .sts
+            .overrides
+            .insert(host.to_owned(), url.to_owned());
+    }
+    let state = match build_state(config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_POLICY);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let listen = state.config.listen;
+    let result = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        // Tests and scripts read this line to learn the port.
+        eprintln!("arnmap serve: listening on http://{local}");
+        serve(state, listener, shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ARNMAP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,137 @@
+//! `arnmap serve` configuration: a RON file, every field defaulted, flags
+//! override it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::token::TokenConfig;
+use crate::verifier::VerifierConfig;
+
+/// The service configuration. Every field has a documented default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Where to listen. Default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// The data directory: the SQLite store and the signing keys. Default `data`.
+    pub data_dir: PathBuf,
+    /// Policy files or directories loaded at start. Default `["policies"]`.
+    pub policies: Vec<PathBuf>,
+    /// Proof pre-checks, STS transport and replay protection.
+    pub verifier: VerifierConfig,
+    /// Token issuer, audience, lifetime, algorithm, keys.
+    pub token: TokenConfig,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            policies: vec![PathBuf::from("policies")],
+            verifier: VerifierConfig::default(),
+            token: TokenConfig::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Request limits. Every field has a documented default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest request body, bytes. Default 64 KiB.
+    pub max_body_bytes: usize,
+    /// Largest total of header names and values, bytes. Default 32 KiB
+    /// (a proof is at most 16 KiB by default).
+    pub max_header_bytes: usize,
+    /// Sustained token exchanges per second per org. Default 50.
+    pub exchanges_per_second: u32,
+    /// Exchanges an org may make in a burst. Default 100.
+    pub exchange_burst: u32,
+    /// Whole-request timeout, seconds. Default 30 (STS retries included).
+    pub request_timeout_secs: u64,
+    /// How long a graceful shutdown waits for requests in flight, seconds. Default 10.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 64 * 1024,
+            max_header_bytes: 32 * 1024,
+            exchanges_per_second: 50,
+            exchange_burst: 100,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The RON does not parse or has unknown fields.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// The parser's message, with position.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ServeConfig {
+    /// Reads a RON configuration file.
+    pub fn from_file(path: &std::path::Path) -> Result<ServeConfig, ServeConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ServeConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let config: ServeConfig = ron::from_str(&text).map_err(|e| ServeConfigError::Parse {
+            path: shown,
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks ranges that serde cannot.
+    pub fn validate(&self) -> Result<(), ServeConfigError> {
+        let l = &self.limits;
+        if l.exchanges_per_second == 0 || l.exchange_burst == 0 {
+            return Err(ServeConfigError::Invalid(
+                "limits.exchanges_per_second and limits.exchange_burst must be at least 1".into(),
+            ));
+        }
+        if l.request_timeout_secs == 0 || l.max_body_bytes == 0 || l.max_header_bytes < 1024 {
+            return Err(ServeConfigError::Invalid(
+                "limits: request_timeout_secs and max_body_bytes must be positive, \
+                 max_header_bytes at least 1024"
+                    .into(),
+            ));
+        }
+        if self.policies.is_empty() {
+            return Err(ServeConfigError::Invalid(
+                "policies: give at least one policy file or directory".into(),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,411 @@
+//! The reference service `arnmap serve` (SPEC §6): the token exchange
+//! Datadog's clients speak, the persona-mapping API, JWKS, health and metrics.
+//!
+//! Endpoints:
+//!
+//! | method and path | what |
+//! |---|---|
+//! | `POST /api/v2/delegated-token` | `Authorization: Delegated <proof>` → a token (200), 401 bad proof, 403 not mapped / denied, 429 rate limited, 503 STS unavailable |
+//! | `GET/POST /api/v2/cloud_auth/aws/persona_mapping` | list / create (201; 400 with `source.pointer`; 409 duplicate) |
+//! | `GET/DELETE /api/v2/cloud_auth/aws/persona_mapping/{id}` | get (200) / delete (204) |
+//! | `GET /.well-known/jwks.json` | the token verification keys |
+//! | `GET /healthz` | liveness |
+//! | `GET /metrics` | Prometheus text: exchanges by outcome, STS latency |
+
+pub mod auth;
+pub mod config;
+pub mod jsonapi;
+pub mod mappings;
+pub mod metrics;
+pub mod policies;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde_json::json;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::engine::{ReloadError, prepare};
+use crate::exchange::{ExchangeError, Refusal, TokenExchange};
+use crate::source::SourceMap;
+use crate::token::{KeyPair, KeyRing, TokenError, TokenIssuer};
+use crate::verifier::{ConfigError, Verifier};
+
+pub use config::{Limits, ServeConfig, ServeConfigError};
+use jsonapi::ApiError;
+use metrics::Metrics;
+use policies::OrgPolicies;
+use store::{Store, StoreError};
+
+/// Everything a request handler needs. Shared as `Arc<AppState>`.
+pub struct AppState {
+    /// The proof → token pipeline.
+    pub exchange: TokenExchange<Arc<OrgPolicies>>,
+    /// The policies in force, per org.
+    pub policies: Arc<OrgPolicies>,
+    /// The store.
+    pub store: Arc<Store>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Per-org exchange rate limit.
+    pub limiter: DefaultKeyedRateLimiter<String>,
+    /// Serialises persona-mapping writes (compile, store, swap).
+    pub write_lock: tokio::sync::Mutex<()>,
+    /// The configuration in force.
+    pub config: ServeConfig,
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The configuration is invalid.
+    #[error("{0}")]
+    Config(#[from] ServeConfigError),
+    /// The verifier configuration is invalid.
+    #[error("verifier configuration: {0}")]
+    Verifier(#[from] ConfigError),
+    /// The policy files do not load, compile or pass their tests.
+    #[error("policies:\n{0}")]
+    Policies(String),
+    /// Stored mappings no longer compile with the policy files.
+    #[error(
+        "the stored persona mappings of org {org} no longer compile with the policy files:\n{rendered}"
+    )]
+    StoredMappings {
+        /// The org.
+        org: String,
+        /// Every diagnostic.
+        rendered: String,
+    },
+    /// The store failed.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The keys failed.
+    #[error("{0}")]
+    Token(#[from] TokenError),
+    /// I/O (data dir, listener).
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
+    let context = context.into();
+    move |source| ServeError::Io { context, source }
+}
+
+/// Creates the data dir (mode 0700) if needed.
+pub fn ensure_data_dir(dir: &Path) -> Result<(), ServeError> {
+    std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(io(format!("securing {}", dir.display())))?;
+    }
+    Ok(())
+}
+
+/// The key ring: configured PEM files, or the generated ring in `DATA/keys`.
+pub fn key_ring(config: &ServeConfig) -> Result<KeyRing, ServeError> {
+    let t = &config.token;
+    match &t.signing_key {
+        Some(path) => {
+            let read = |p: &Path| -> Result<KeyPair, ServeError> {
+                let pem =
+                    std::fs::read_to_string(p).map_err(io(format!("reading {}", p.display())))?;
+                Ok(KeyPair::from_pem(&pem, &p.display().to_string())?)
+            };
+            let signing = read(path)?;
+            let others = t
+                .verification_keys
+                .iter()
+                .map(|p| read(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(KeyRing::new(signing, others))
+        }
+        None => Ok(KeyRing::open_or_create(
+            &config.data_dir.join("keys"),
+            t.algorithm,
+        )?),
+    }
+}
+
+/// Builds the whole service state from a configuration: data dir, store,
+/// keys, policy files, stored mappings, verifier.
+pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
+    config.validate()?;
+    ensure_data_dir(&config.data_dir)?;
+    let store = Arc::new(Store::open(&config.data_dir)?);
+    let issuer = Arc::new(TokenIssuer::new(config.token.clone(), key_ring(&config)?)?);
+    let sources =
+        SourceMap::load(&config.policies).map_err(|e| ServeError::Policies(e.to_string()))?;
+    let compiled = prepare(&sources).map_err(|e| ServeError::Policies(render_reload(&e)))?;
+    let policies = Arc::new(OrgPolicies::new(sources, compiled));
+    for org in store.orgs_with_mappings()? {
+        let mappings = store.mappings(&org)?;
+        match policies.compile_with(&org, &mappings) {
+            Ok((_, policy)) => policies.install(&org, policy),
+            Err(diags) => {
+                let mut sources = policies.files().clone();
+                sources.add(
+                    policies::mappings_source_name(&org),
+                    policies::mappings_policy_text(&org, &mappings),
+                );
+                return Err(ServeError::StoredMappings {
+                    org,
+                    rendered: diags.render(&sources, false),
+                });
+            }
+        }
+    }
+    let verifier = Arc::new(Verifier::new(config.verifier.clone())?);
+    let metrics = Arc::new(Metrics::new());
+    let observer = Arc::clone(&metrics);
+    let exchange = TokenExchange::new(verifier, Arc::clone(&policies), issuer)
+        .with_sts_observer(Arc::new(move |d| observer.sts(d)));
+    let l = &config.limits;
+    let per_second = NonZeroU32::new(l.exchanges_per_second).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(l.exchange_burst).unwrap_or(NonZeroU32::MIN);
+    let limiter = RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst));
+    Ok(Arc::new(AppState {
+        exchange,
+        policies,
+        store,
+        metrics,
+        limiter,
+        write_lock: tokio::sync::Mutex::new(()),
+        config,
+    }))
+}
+
+fn render_reload(e: &ReloadError) -> String {
+    e.render(false)
+}
+
+/// The router, with every limit applied.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limits = state.config.limits.clone();
+    Router::new()
+        .route("/api/v2/delegated-token", post(delegated_token))
+        .route(
+            "/api/v2/cloud_auth/aws/persona_mapping",
+            get(mappings::list).post(mappings::create),
+        )
+        .route(
+            "/api/v2/cloud_auth/aws/persona_mapping/{id}",
+            get(mappings::get).delete(mappings::delete),
+        )
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            limit_headers,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(limits.request_timeout_secs),
+        ))
+        .with_state(state)
+}
+
+async fn limit_headers(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let size: usize = request
+        .headers()
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len())
+        .sum();
+    if size > state.config.limits.max_header_bytes {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!(
+                "the request headers are {size} bytes; the limit is {}",
+                state.config.limits.max_header_bytes
+            ),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint")
+}
+
+async fn healthz() -> Response {
+    jsonapi::json(StatusCode::OK, &json!({ "status": "ok" }))
+}
+
+async fn jwks(State(state): State<Arc<AppState>>) -> Response {
+    let set = serde_json::to_value(state.exchange.issuer().jwks()).unwrap_or(json!({"keys": []}));
+    jsonapi::json(StatusCode::OK, &set)
+}
+
+async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+impl AppState {
+    /// Takes one exchange from `org`'s rate budget.
+    fn rate_limit(&self, org: &str) -> Result<(), ExchangeError> {
+        self.limiter
+            .check_key(&org.to_owned())
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                ExchangeError::RateLimited {
+                    org: org.to_owned(),
+                    retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+                }
+            })
+    }
+}
+
+async fn delegated_token(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let auth = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(proof) = auth.strip_prefix("Delegated ") else {
+        state.metrics.exchange("missing_proof");
+        return Err(ApiError::unauthorized(
+            "missing_proof",
+            "send Authorization: Delegated <proof>",
+        ));
+    };
+    let proof = proof.to_owned();
+    let worker = Arc::clone(&state);
+    let result = tokio::task::spawn_blocking(move || {
+        worker
+            .exchange
+            .exchange_gated(&proof, SystemTime::now(), |org| worker.rate_limit(org))
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    match result {
+        Ok(done) => {
+            state.metrics.exchange("issued");
+            let claims = &done.token.claims;
+            Ok(jsonapi::json(
+                StatusCode::OK,
+                &json!({
+                    "data": {
+                        "type": "delegated_token",
+                        "id": claims.jti,
+                        "attributes": {
+                            "access_token": done.token.token,
+                            "expires": claims.exp.to_string(),
+                        }
+                    }
+                }),
+            ))
+        }
+        Err(e) => {
+            let code = e.code();
+            state.metrics.exchange(&code);
+            Err(match e.refusal() {
+                Refusal::Unauthenticated => ApiError::unauthorized(&code, e.to_string()),
+                Refusal::Forbidden => ApiError::forbidden(&code, e.to_string()),
+                Refusal::TooMany(secs) => {
+                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, &code, e.to_string())
+                        .retry_after(secs)
+                }
+                Refusal::Unavailable => {
+                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, &code, e.to_string())
+                        .retry_after(1)
+                }
+                Refusal::Internal => {
+                    tracing::error!(error = %e, "token exchange failed internally");
+                    ApiError::internal()
+                }
+            })
+        }
+    }
+}
+
+/// Serves until `shutdown` resolves, then drains requests in flight for at
+/// most the configured grace period.
+pub async fn serve(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let grace = Duration::from_secs(state.config.limits.shutdown_grace_secs);
+    let app = router(state);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = tx.send(());
+    });
+    let drained = async move {
+        let _ = rx.await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result.map_err(io("serving")),
+        () = drained => {
+            tracing::warn!("shutdown grace period over; dropping requests still in flight");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; draining");
+}
