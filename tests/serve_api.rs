@@ -1,0 +1,349 @@
+//! `arnmap serve`'s HTTP surface without an STS: authentication of the
+//! management API, JSON:API errors and pointers, limits (body, headers, rate),
+//! the RON configuration, JWKS and health. STS is pointed at a closed port, so
+//! a proof that passes the pre-checks ends in 503, never in a token.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod serve_support;
+
+use std::time::SystemTime;
+
+use arnmap::proof::sign::{AwsCredentials, make_proof};
+use serde_json::{Value, json};
+use serve_support::{ORG, OTHER_ORG, Server, create_keys, http, read, temp_dir, write_policy};
+
+const MAPPINGS: &str = "/api/v2/cloud_auth/aws/persona_mapping";
+
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+struct Fixture {
+    server: Server,
+    rw: (String, String),
+    ro: (String, String),
+    other: (String, String),
+    _dir: std::path::PathBuf,
+}
+
+fn start(config: Option<&str>) -> Fixture {
+    let dir = temp_dir("api");
+    let policies = write_policy(&dir);
+    let data = dir.join("data");
+    let rw = create_keys(
+        &data,
+        ORG,
+        &["cloud_auth_config_read", "cloud_auth_config_write"],
+    );
+    let ro = create_keys(&data, ORG, &["cloud_auth_config_read"]);
+    let other = create_keys(
+        &data,
+        OTHER_ORG,
+        &["cloud_auth_config_read", "cloud_auth_config_write"],
+    );
+    let mut extra = vec![
+        "--sts-override".to_owned(),
+        format!("sts.amazonaws.com=http://127.0.0.1:{}", closed_port()),
+    ];
+    if let Some(text) = config {
+        let path = dir.join("serve.ron");
+        std::fs::write(&path, text).unwrap();
+        extra.push("--config".into());
+        extra.push(path.display().to_string());
+    }
+    let server = Server::start(&data, &policies, &extra);
+    Fixture {
+        server,
+        rw,
+        ro,
+        other,
+        _dir: dir,
+    }
+}
+
+fn body(pattern: &str, account: &str) -> String {
+    json!({"data": {"type": "aws_cloud_auth_config",
+        "attributes": {"account_identifier": account, "arn_pattern": pattern}}})
+    .to_string()
+}
+
+fn post(f: &Fixture, keys: &(String, String), body: &str) -> (u16, Value) {
+    let (s, b) = read(
+        http()
+            .post(format!("{}{MAPPINGS}", f.server.url))
+            .header("DD-API-KEY", &keys.0)
+            .header("DD-APPLICATION-KEY", &keys.1)
+            .header("Content-Type", "application/json")
+            .send(body),
+    );
+    (s, serde_json::from_str(&b).unwrap_or(Value::Null))
+}
+
+fn get(f: &Fixture, keys: &(String, String), path: &str) -> (u16, Value) {
+    let (s, b) = read(
+        http()
+            .get(format!("{}{path}", f.server.url))
+            .header("DD-API-KEY", &keys.0)
+            .header("DD-APPLICATION-KEY", &keys.1)
+            .call(),
+    );
+    (s, serde_json::from_str(&b).unwrap_or(Value::Null))
+}
+
+fn delete(f: &Fixture, keys: &(String, String), id: &str) -> u16 {
+    read(
+        http()
+            .delete(format!("{}{MAPPINGS}/{id}", f.server.url))
+            .header("DD-API-KEY", &keys.0)
+            .header("DD-APPLICATION-KEY", &keys.1)
+            .call(),
+    )
+    .0
+}
+
+fn pointer(v: &Value) -> &str {
+    v["errors"][0]["source"]["pointer"].as_str().unwrap_or("")
+}
+
+fn code(v: &Value) -> &str {
+    v["errors"][0]["code"].as_str().unwrap_or("")
+}
+
+#[test]
+fn management_api_authenticates_and_validates() {
+    let f = start(None);
+    let p = "arn:aws:iam::123456789012:role/deployer";
+
+    // No credentials, wrong keys, keys of two different pairs.
+    let (s, v) = read(http().get(format!("{}{MAPPINGS}", f.server.url)).call());
+    assert_eq!(s, 401, "{v}");
+    let bad = ("0".repeat(32), "0".repeat(40));
+    assert_eq!(get(&f, &bad, MAPPINGS).0, 401);
+    let mixed = (f.rw.0.clone(), f.other.1.clone());
+    assert_eq!(get(&f, &mixed, MAPPINGS).0, 401);
+    // A garbage bearer token.
+    let (s, v) = read(
+        http()
+            .get(format!("{}{MAPPINGS}", f.server.url))
+            .header("Authorization", "Bearer eyJhbGciOiJub25lIn0.e30.")
+            .call(),
+    );
+    assert_eq!(s, 401, "{v}");
+
+    // Read-only keys cannot write.
+    let (s, v) = post(&f, &f.ro, &body(p, "deploy@example.com"));
+    assert_eq!((s, code(&v)), (403, "missing_permission"));
+
+    // Create, list, get.
+    let (s, created) = post(&f, &f.rw, &body(p, "deploy@example.com"));
+    assert_eq!(s, 201, "{created}");
+    let id = created["data"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["data"]["type"], "aws_cloud_auth_config");
+    assert_eq!(created["data"]["attributes"]["arn_pattern"], p);
+    assert_eq!(
+        created["data"]["attributes"]["account_uuid"]
+            .as_str()
+            .unwrap()
+            .len(),
+        36
+    );
+    let (s, list) = get(&f, &f.ro, MAPPINGS);
+    assert_eq!(s, 200);
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    let (s, one) = get(&f, &f.ro, &format!("{MAPPINGS}/{id}"));
+    assert_eq!((s, one["data"]["id"].as_str()), (200, Some(id.as_str())));
+
+    // Orgs are separate: the other org sees nothing and cannot delete.
+    let (s, list) = get(&f, &f.other, MAPPINGS);
+    assert_eq!((s, list["data"].as_array().unwrap().len()), (200, 0));
+    assert_eq!(get(&f, &f.other, &format!("{MAPPINGS}/{id}")).0, 404);
+    assert_eq!(delete(&f, &f.other, &id), 404);
+
+    // Duplicates, invalid documents, each with its pointer.
+    let (s, v) = post(&f, &f.rw, &body(p, "else@example.com"));
+    assert_eq!((s, pointer(&v)), (409, "/data/attributes/arn_pattern"));
+    let cases = [
+        ("not json".to_owned(), ""),
+        (json!({"data": []}).to_string(), "/data"),
+        (json!({"data": {"type": "user", "attributes": {}}}).to_string(), "/data/type"),
+        (json!({"data": {"type": "aws_cloud_auth_config"}}).to_string(), "/data/attributes"),
+        (
+            json!({"data": {"type": "aws_cloud_auth_config",
+                "attributes": {"arn_pattern": p}}})
+            .to_string(),
+            "/data/attributes/account_identifier",
+        ),
+        (
+            json!({"data": {"type": "aws_cloud_auth_config",
+                "attributes": {"arn_pattern": p, "account_identifier": "x@example.com", "admin": true}}})
+            .to_string(),
+            "/data/attributes/admin",
+        ),
+        (body("arn:aws:iam::123456789012:role/x", "{session}@example.com"), "/data/attributes/account_identifier"),
+        (body("arn:aws:iam::12345:role/x", "x@example.com"), "/data/attributes/arn_pattern"),
+        (body("arn:aws:s3:::bucket", "x@example.com"), "/data/attributes/arn_pattern"),
+        (body("arn:aws:iam::123456789012:role/a/*/b", "x@example.com"), "/data/attributes/arn_pattern"),
+        (body("arn:aws:iam::123456789012:role/x\"\n}", "x@example.com"), "/data/attributes/arn_pattern"),
+    ];
+    for (doc, want) in &cases {
+        let (s, v) = post(&f, &f.rw, doc);
+        assert_eq!(s, 400, "{doc}: {v}");
+        assert_eq!(pointer(&v), *want, "{doc}: {v}");
+        assert!(!v["errors"][0]["detail"].as_str().unwrap().is_empty());
+    }
+    let (s, list) = get(&f, &f.ro, MAPPINGS);
+    assert_eq!(
+        (s, list["data"].as_array().unwrap().len()),
+        (200, 1),
+        "refused writes left something"
+    );
+
+    // Delete, then it is gone.
+    assert_eq!(delete(&f, &f.ro, &id), 403);
+    assert_eq!(delete(&f, &f.rw, &id), 204);
+    assert_eq!(delete(&f, &f.rw, &id), 404);
+    assert_eq!(get(&f, &f.ro, &format!("{MAPPINGS}/{id}")).0, 404);
+}
+
+#[test]
+fn limits_errors_and_metadata_endpoints() {
+    let f = start(Some(
+        "(limits: (max_body_bytes: 2048, max_header_bytes: 4096, exchanges_per_second: 1, exchange_burst: 1))",
+    ));
+    let url = &f.server.url;
+    // Oversized body and headers.
+    let (s, v) = post(&f, &f.rw, &"x".repeat(4096));
+    assert_eq!(s, 413, "{v}");
+    let (s, _) = read(
+        http()
+            .get(format!("{url}/healthz"))
+            .header("X-Big", &"a".repeat(8192))
+            .call(),
+    );
+    assert_eq!(s, 431);
+    // Unknown endpoint: JSON:API 404.
+    let (s, b) = read(http().get(format!("{url}/api/v1/nothing")).call());
+    assert_eq!(s, 404);
+    assert_eq!(
+        serde_json::from_str::<Value>(&b).unwrap()["errors"][0]["status"],
+        "404"
+    );
+    // Health and JWKS.
+    let (s, _) = read(http().get(format!("{url}/healthz")).call());
+    assert_eq!(s, 200);
+    let (s, b) = read(http().get(format!("{url}/.well-known/jwks.json")).call());
+    assert_eq!(s, 200);
+    let jwks: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(jwks["keys"][0]["kty"], "OKP");
+    assert!(
+        jwks["keys"][0].get("d").is_none(),
+        "private key material in the JWKS"
+    );
+
+    // Exchanges: no proof → 401; a proof that passes the pre-checks for a
+    // known org → STS (a closed port) → 503; the next one within the second → 429.
+    let exchange = |proof: &str| {
+        let (s, b) = read(
+            http()
+                .post(format!("{url}/api/v2/delegated-token"))
+                .header("Authorization", &format!("Delegated {proof}"))
+                .send_empty(),
+        );
+        (s, serde_json::from_str::<Value>(&b).unwrap_or(Value::Null))
+    };
+    let (s, _) = read(
+        http()
+            .post(format!("{url}/api/v2/delegated-token"))
+            .send_empty(),
+    );
+    assert_eq!(s, 401);
+    let creds = AwsCredentials {
+        access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+        secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+        session_token: None,
+    };
+    let proof = make_proof(&creds, ORG, None, SystemTime::now()).unwrap();
+    let (s, v) = exchange(&proof);
+    assert_eq!((s, code(&v)), (503, "sts.Connect"), "{v}");
+    let r = http()
+        .post(format!("{url}/api/v2/delegated-token"))
+        .header("Authorization", &format!("Delegated {proof}"))
+        .send_empty()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After {retry}");
+    // An org without any rule is refused before STS and before the limit.
+    let unknown = make_proof(
+        &creds,
+        "9a9a9a9a-1b1b-4c4c-8d8d-0e0e0e0e0e0e",
+        None,
+        SystemTime::now(),
+    )
+    .unwrap();
+    let (s, v) = exchange(&unknown);
+    assert_eq!((s, code(&v)), (403, "unknown_org"), "{v}");
+
+    let (_, metrics) = read(http().get(format!("{url}/metrics")).call());
+    assert!(metrics.contains("outcome=\"rate_limited\"} 1"), "{metrics}");
+    assert!(metrics.contains("outcome=\"sts.Connect\"} 1"), "{metrics}");
+}
+
+#[test]
+fn bad_configuration_and_policies_refuse_to_start() {
+    let dir = temp_dir("badcfg");
+    let policies = write_policy(&dir);
+    for (config, needle) in [
+        ("(listen: \"nope\")", "serve.ron"),
+        ("(limits: (exchange_burst: 0))", "exchange_burst"),
+        ("(unknown_field: 1)", "unknown_field"),
+        ("(token: (lifetime_secs: 999999))", "lifetime_secs"),
+        (
+            "(verifier: (sts: (overrides: {\"evil.example.com\": \"http://127.0.0.1:1\"})))",
+            "evil.example.com",
+        ),
+    ] {
+        let path = dir.join("serve.ron");
+        std::fs::write(&path, config).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_arnmap"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&path)
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .arg("--policies")
+            .arg(&policies)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{config}: {err}");
+        assert!(err.contains(needle), "{config}: {err}");
+    }
+    // A policy whose test block fails.
+    let broken = dir.join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(
+        broken.join("x.policy"),
+        format!("org \"{ORG}\" {{\n  test \"arn:aws:iam::123456789012:user/a\" -> \"a@example.com\"\n}}\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_arnmap"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.join("data"))
+        .arg("--policies")
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("policies"));
+}
