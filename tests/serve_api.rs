@@ -347,3 +347,17 @@ fn bad_configuration_and_policies_refuse_to_start() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("policies"));
 }
+
+#[test]
+fn the_readme_configuration_example_is_the_default() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("**Configuration**")
+        .expect("configuration section");
+    let block = &readme[start..];
+    let open = block.find("```text\n").unwrap() + "```text\n".len();
+    let close = open + block[open..].find("```").unwrap();
+    let config: arnmap::service::ServeConfig = ron::from_str(&block[open..close]).unwrap();
+    assert_eq!(config, arnmap::service::ServeConfig::default());
+}
