@@ -361,3 +361,51 @@ fn the_readme_configuration_example_is_the_default() {
     let config: arnmap::service::ServeConfig = ron::from_str(&block[open..close]).unwrap();
     assert_eq!(config, arnmap::service::ServeConfig::default());
 }
+
+#[test]
+fn a_configured_signing_key_is_used_and_none_is_generated() {
+    use arnmap::token::{KeyPair, SigningAlgorithm};
+    let dir = temp_dir("cfgkey");
+    let policies = write_policy(&dir);
+    let keys = dir.join("mykeys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let signing = KeyPair::generate(SigningAlgorithm::ES256).unwrap();
+    let old = KeyPair::generate(SigningAlgorithm::EdDSA).unwrap();
+    let signing_path = signing.save(&keys).unwrap();
+    let old_path = old.save(&keys).unwrap();
+    let config = dir.join("serve.ron");
+    std::fs::write(
+        &config,
+        format!(
+            "(token: (algorithm: ES256, signing_key: Some({:?}), verification_keys: [{:?}]))",
+            signing_path.display().to_string(),
+            old_path.display().to_string()
+        ),
+    )
+    .unwrap();
+    let data = dir.join("data");
+    let server = Server::start(
+        &data,
+        &policies,
+        &["--config".into(), config.display().to_string()],
+    );
+    let (s, b) = read(
+        http()
+            .get(format!("{}/.well-known/jwks.json", server.url))
+            .call(),
+    );
+    assert_eq!(s, 200);
+    let jwks: Value = serde_json::from_str(&b).unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, vec![signing.kid(), old.kid()]);
+    assert_eq!(jwks["keys"][0]["alg"], "ES256");
+    assert!(
+        !data.join("keys").exists(),
+        "a key ring was generated despite a configured key"
+    );
+}
