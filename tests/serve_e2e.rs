@@ -249,14 +249,28 @@ fn acknowledged_writes_survive_sigkill() {
             }
         })
     };
+    // Requests keep flowing while writes recompile and swap the org's matcher.
+    let mut during = 0;
     while acked.lock().unwrap().len() < 25 {
-        std::thread::sleep(Duration::from_millis(5));
+        let (status, token) = exchange(&agent, &server.url, &proof);
+        assert_eq!(status, 200, "exchange during writes: {token}");
+        during += 1;
     }
+    assert!(during > 0);
     server.kill();
     stop.store(true, Ordering::Relaxed);
     writer.join().unwrap();
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() >= 25);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(data.join("arnmap.sqlite3"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     let mut server = Server::start(&data, &policies, &sts_override(&moto));
     let (status, body) = read(

@@ -168,6 +168,13 @@ impl Store {
     /// Opens (creating if needed) the database file `path`.
     pub fn open_file(path: &Path) -> Result<Store, StoreError> {
         let conn = Connection::open(path)?;
+        // Key hashes and grants: readable by the service's user only. SQLite
+        // gives the -wal and -shm files the database file's mode.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
