@@ -16,6 +16,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod identity;
 pub mod index;
+pub mod lint;
 pub mod partition;
 pub mod pattern;
 pub mod policy;

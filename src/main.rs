@@ -20,6 +20,8 @@ enum Command {
     Check(cli::check::CheckArgs),
     /// Run the policy's `test` blocks.
     Test(cli::test::TestArgs),
+    /// Check a policy for mistakes: overlaps, shadowed rules, broad patterns, failing tests.
+    Lint(cli::lint::LintArgs),
     /// Print a proof signed with the AWS credentials in the environment.
     Proof(arnmap::cli::proof::ProofArgs),
     /// Check a proof, replay it to STS and print the caller it proves.
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => cli::check::run(args),
         Command::Test(args) => cli::test::run(args),
+        Command::Lint(args) => cli::lint::run(args),
         Command::Proof(args) => arnmap::cli::proof::run(args),
         Command::Verify(args) => arnmap::cli::verify::run(args),
     }
