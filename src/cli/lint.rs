@@ -68,17 +68,11 @@ pub fn run(args: LintArgs) -> ExitCode {
         }
         Format::Json => {
             let records = report::records(&sources, &diagnostics);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&records).unwrap_or_else(|_| "[]".into())
-            );
+            print_out(&serde_json::to_string_pretty(&records).unwrap_or_else(|_| "[]".into()));
         }
         Format::Sarif => {
             let log = report::sarif(&sources, &diagnostics);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".into())
-            );
+            print_out(&serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".into()));
         }
     }
     if lint::has_errors(&diagnostics) {
@@ -88,4 +82,10 @@ pub fn run(args: LintArgs) -> ExitCode {
     } else {
         ExitCode::from(EXIT_OK)
     }
+}
+
+/// Prints to stdout; a closed pipe is not an error worth a panic.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }

@@ -13,22 +13,19 @@ use crate::pattern::Literal;
 /// Runs the pair checks on one org.
 pub fn check(ctx: &Context<'_>, org: OrgId, out: &mut Vec<Diagnostic>) {
     let rules = ctx.rules(org);
-    let mut reported = vec![false; rules.len()];
+    // One diagnostic per rule: the first problem found with another rule.
     for (j, b) in rules.iter().enumerate() {
         for (i, a) in rules.iter().enumerate() {
             if i == j || !may_meet(a, b) {
                 continue;
             }
-            let done = reported.get(j).copied().unwrap_or(true);
-            let found = match pair(ctx, a, b, i < j, done) {
+            let found = match pair(ctx, a, b, i < j) {
                 Ok(found) => found,
                 Err(TooComplex) => Some(too_complex(ctx, a, b)),
             };
             if let Some(d) = found {
                 out.push(d);
-                if let Some(slot) = reported.get_mut(j) {
-                    *slot = true;
-                }
+                break;
             }
         }
     }
@@ -54,14 +51,12 @@ fn condition_key(rule: &Rule) -> Option<String> {
 }
 
 /// The diagnostic about `b` that `a` causes, if any. `a_first`: `a` precedes
-/// `b` in precedence order. `b_reported`: `b` already has a "never wins"
-/// diagnostic.
+/// `b` in precedence order.
 fn pair(
     ctx: &Context<'_>,
     a: &Rule,
     b: &Rule,
     a_first: bool,
-    b_reported: bool,
 ) -> Result<Option<Diagnostic>, TooComplex> {
     let same_pattern = a.pattern.as_str() == b.pattern.as_str();
     let both_maps = matches!((&a.effect, &b.effect), (Effect::Map(_), Effect::Map(_)));
@@ -119,7 +114,7 @@ fn pair(
             .with_rule(ctx.id(b)),
         ));
     }
-    if b_reported || a.condition.is_some() {
+    if a.condition.is_some() {
         return Ok(None);
     }
     // Shadowing: `a` has no condition and matches every caller `b` matches.
