@@ -11,6 +11,7 @@
 
 pub mod compile;
 pub mod condition;
+pub mod datadog;
 pub mod decision;
 pub mod diagnostic;
 pub mod engine;

@@ -22,6 +22,10 @@ enum Command {
     Test(cli::test::TestArgs),
     /// Check a policy for mistakes: overlaps, shadowed rules, broad patterns, failing tests.
     Lint(cli::lint::LintArgs),
+    /// Print the policy equivalent to a Datadog persona-mapping API response.
+    Import(cli::datadog::ImportArgs),
+    /// Print Datadog persona-mapping create requests for a policy's rules.
+    Export(cli::datadog::ExportArgs),
     /// Print a proof signed with the AWS credentials in the environment.
     Proof(arnmap::cli::proof::ProofArgs),
     /// Check a proof, replay it to STS and print the caller it proves.
@@ -34,6 +38,8 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::check::run(args),
         Command::Test(args) => cli::test::run(args),
         Command::Lint(args) => cli::lint::run(args),
+        Command::Import(args) => cli::datadog::import(args),
+        Command::Export(args) => cli::datadog::export(args),
         Command::Proof(args) => arnmap::cli::proof::run(args),
         Command::Verify(args) => arnmap::cli::verify::run(args),
     }

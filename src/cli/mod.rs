@@ -1,6 +1,7 @@
 //! The `arnmap` subcommands, one module each.
 
 pub mod check;
+pub mod datadog;
 pub mod lint;
 pub mod test;
 
