@@ -22,6 +22,8 @@ enum Command {
     Test(cli::test::TestArgs),
     /// Check a policy for mistakes: overlaps, shadowed rules, broad patterns, failing tests.
     Lint(cli::lint::LintArgs),
+    /// Rewrite policy files in the canonical layout (`--check`: only report).
+    Fmt(cli::fmt::FmtArgs),
     /// Print the policy equivalent to a Datadog persona-mapping API response.
     Import(cli::datadog::ImportArgs),
     /// Print Datadog persona-mapping create requests for a policy's rules.
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::check::run(args),
         Command::Test(args) => cli::test::run(args),
         Command::Lint(args) => cli::lint::run(args),
+        Command::Fmt(args) => cli::fmt::run(args),
         Command::Import(args) => cli::datadog::import(args),
         Command::Export(args) => cli::datadog::export(args),
         Command::Proof(args) => arnmap::cli::proof::run(args),

@@ -178,3 +178,29 @@ fn export_names_the_rules_it_skips() {
     );
     assert!(err.contains("`no-root`") && err.contains("deny"), "{err}");
 }
+
+#[test]
+fn fmt_check_and_rewrite() {
+    let messy = temp_file(
+        "messy.policy",
+        "org \"o\"{\n  map   \"arn:aws:iam::*:root\" to \"r\"  # root\n}",
+    );
+    let path = messy.to_str().unwrap();
+    assert_eq!(arnmap(&["fmt", "--check", path]).status.code(), Some(1));
+    assert_eq!(arnmap(&["fmt", path]).status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&messy).unwrap(),
+        "org \"o\" {\n    map \"arn:aws:iam::*:root\" to \"r\"  # root\n}\n"
+    );
+    assert_eq!(arnmap(&["fmt", "--check", path]).status.code(), Some(0));
+    assert_eq!(
+        arnmap(&["fmt", "--check", "policies"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        arnmap(&["fmt", "--check", "tests/lint/syntax.policy"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
