@@ -15,6 +15,7 @@ pub mod datadog;
 pub mod decision;
 pub mod diagnostic;
 pub mod engine;
+pub mod explain;
 pub mod fmt;
 pub mod identity;
 pub mod index;

@@ -22,6 +22,8 @@ enum Command {
     Test(cli::test::TestArgs),
     /// Check a policy for mistakes: overlaps, shadowed rules, broad patterns, failing tests.
     Lint(cli::lint::LintArgs),
+    /// Show every rule that matched a caller, the winner and the precedence step that decided.
+    Explain(cli::explain::ExplainArgs),
     /// Rewrite policy files in the canonical layout (`--check`: only report).
     Fmt(cli::fmt::FmtArgs),
     /// Print the policy equivalent to a Datadog persona-mapping API response.
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::check::run(args),
         Command::Test(args) => cli::test::run(args),
         Command::Lint(args) => cli::lint::run(args),
+        Command::Explain(args) => cli::explain::run(args),
         Command::Fmt(args) => cli::fmt::run(args),
         Command::Import(args) => cli::datadog::import(args),
         Command::Export(args) => cli::datadog::export(args),

@@ -204,3 +204,41 @@ fn fmt_check_and_rewrite() {
         Some(2)
     );
 }
+
+#[test]
+fn explain_names_every_match_the_winner_and_the_step() {
+    let out = arnmap(&[
+        "explain",
+        "--policy",
+        "policies",
+        "--org",
+        "7d1f0c2a-3b4e-4f5a-8b6c-9d0e1f2a3b4c",
+        "--arn",
+        "arn:aws:sts::123456789012:assumed-role/ci-deploy/gh-99",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["decision"]["decision"], "mapped");
+    assert_eq!(v["decision"]["rule"], "deploy");
+    assert_eq!(v["step"], 2);
+    let matched = v["matched"].as_array().unwrap();
+    assert_eq!(matched.len(), 2);
+    assert_eq!(matched[0]["rule"], "deploy");
+    assert_eq!(matched[0]["outcome"], "decided");
+    assert_eq!(matched[1]["rule"], "ci");
+    assert_eq!(matched[1]["condition"], "true");
+    let human = arnmap(&[
+        "explain",
+        "--policy",
+        "policies",
+        "--org",
+        SEED_ORG,
+        "--arn",
+        "arn:aws:iam::123456789012:root",
+    ]);
+    let text = stdout(&human);
+    assert!(text.contains("denied by rule no-root"), "{text}");
+    assert!(text.contains("step 1"), "{text}");
+}

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod datadog;
+pub mod explain;
 pub mod fmt;
 pub mod lint;
 pub mod test;
