@@ -112,3 +112,14 @@ fn the_example_policies_pass_deny_warnings() {
         arnmap::Diagnostics(diagnostics).render(&sources, false)
     );
 }
+
+#[test]
+fn the_readme_lists_every_code() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    for code in Code::ALL {
+        assert!(
+            readme.contains(&format!("| `{}` |", code.as_str())),
+            "README's code table lacks {code}"
+        );
+    }
+}
