@@ -109,6 +109,13 @@ proptest! {
     }
 
     #[test]
+    fn the_cheap_filter_never_rejects_an_overlap(a in pattern(), b in pattern()) {
+        if let Some(arn) = overlap::overlap(&a, &b).unwrap() {
+            prop_assert!(overlap::may_overlap(&a, &b), "{a} and {b} overlap at {arn}");
+        }
+    }
+
+    #[test]
     fn a_pattern_covers_itself(a in pattern()) {
         prop_assert!(overlap::covers(&a, &a).unwrap());
         if let Some(arn) = overlap::example(&a).unwrap() {

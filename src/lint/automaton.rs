@@ -81,6 +81,16 @@ impl<'a> Glob<'a> {
             .fold(States::from(states), |s, b| self.step(&s, b))
     }
 
+    /// The glob's literal bytes before its first wildcard.
+    pub fn literal_prefix(&self) -> &'a [u8] {
+        let end = self
+            .pattern
+            .iter()
+            .position(|&b| b == b'*' || b == b'?')
+            .unwrap_or(self.pattern.len());
+        self.pattern.get(..end).unwrap_or_default()
+    }
+
     /// Do the states accept?
     pub fn accepts(&self, states: &[u32]) -> bool {
         states.contains(&(self.pattern.len() as u32))

@@ -215,3 +215,71 @@ pub fn every_principal(pattern: &Pattern) -> Result<bool, TooComplex> {
     }
     Ok(true)
 }
+
+/// The literal start every caller string `w` a run accepts must have, or
+/// `None` when the run accepts nothing.
+fn implied_prefix<'a>(run: &FormRun<'a>) -> Option<&'a [u8]> {
+    let (FormShape::Whole(form) | FormShape::UpToSlash(form)) = run.shape;
+    let literal = run.glob.literal_prefix();
+    match literal.strip_prefix(form.as_bytes()) {
+        // An up-to-slash run stops at the first `/` of `w`: a literal `/`
+        // before any wildcard can never be matched.
+        Some(rest) if matches!(run.shape, FormShape::UpToSlash(_)) && rest.contains(&b'/') => None,
+        Some(rest) => Some(rest),
+        None if form.as_bytes().starts_with(literal) => Some(&[]),
+        None => None,
+    }
+}
+
+fn prefixes_compatible(a: &[u8], b: &[u8]) -> bool {
+    a.starts_with(b) || b.starts_with(a)
+}
+
+/// A cheap *necessary* condition for [`overlap`]: the partition sets
+/// intersect, the accounts' literal prefixes agree, and for some caller kind
+/// two of the patterns' form runs have compatible literal prefixes. `false`
+/// is certain; `true` must be confirmed by [`overlap`].
+pub fn may_overlap(a: &Pattern, b: &Pattern) -> bool {
+    Prefilter::new(a).may_overlap(&Prefilter::new(b))
+}
+
+/// What [`may_overlap`] looks at, computed once per pattern.
+#[derive(Debug, Clone)]
+pub struct Prefilter<'a> {
+    partitions: u16,
+    account: &'a [u8],
+    /// Per caller kind, the implied literal prefix of each live form run.
+    prefixes: [Vec<&'a [u8]>; 4],
+}
+
+impl<'a> Prefilter<'a> {
+    /// The prefilter of a pattern.
+    pub fn new(pattern: &'a Pattern) -> Prefilter<'a> {
+        let partitions = Partition::ALL
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| wildcard::matches(pattern.partition(), p.as_str()))
+            .fold(0u16, |bits, (i, _)| bits | (1 << i));
+        let prefixes = CallerKind::ALL.map(|kind| {
+            resource_runs(pattern, kind)
+                .iter()
+                .filter_map(implied_prefix)
+                .collect()
+        });
+        Prefilter {
+            partitions,
+            account: Glob::new(pattern.account()).literal_prefix(),
+            prefixes,
+        }
+    }
+
+    /// See [`may_overlap`].
+    pub fn may_overlap(&self, other: &Prefilter<'_>) -> bool {
+        self.partitions & other.partitions != 0
+            && prefixes_compatible(self.account, other.account)
+            && self.prefixes.iter().zip(&other.prefixes).any(|(xs, ys)| {
+                xs.iter()
+                    .any(|x| ys.iter().any(|y| prefixes_compatible(x, y)))
+            })
+    }
+}

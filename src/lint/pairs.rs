@@ -5,21 +5,40 @@
 use crate::compile::{Effect, OrgId, Rule};
 use crate::condition::{Attribute, Condition, Test};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::identity::CallerIdentity;
 use crate::lint::Context;
 use crate::lint::automaton::TooComplex;
-use crate::lint::overlap;
+use crate::lint::overlap::{self, Prefilter};
 use crate::pattern::Literal;
 
 /// Runs the pair checks on one org.
 pub fn check(ctx: &Context<'_>, org: OrgId, out: &mut Vec<Diagnostic>) {
     let rules = ctx.rules(org);
+    // One caller of each rule: a rule that does not match it cannot cover the rule.
+    let examples: Vec<Option<CallerIdentity>> = rules
+        .iter()
+        .map(|r| {
+            overlap::example(&r.pattern)
+                .ok()
+                .flatten()
+                .and_then(|arn| CallerIdentity::parse_arn(&arn).ok())
+        })
+        .collect();
+    let filters: Vec<Prefilter<'_>> = rules.iter().map(|r| Prefilter::new(&r.pattern)).collect();
     // One diagnostic per rule: the first problem found with another rule.
     for (j, b) in rules.iter().enumerate() {
+        let example = examples.get(j).and_then(Option::as_ref);
         for (i, a) in rules.iter().enumerate() {
-            if i == j || !may_meet(a, b) {
+            let meet = match (filters.get(i), filters.get(j)) {
+                (Some(fa), Some(fb)) => fa.may_overlap(fb),
+                _ => true,
+            };
+            let same_pattern = a.pattern.as_str() == b.pattern.as_str();
+            // Neither a duplicate, nor ambiguity or shadowing without a common caller.
+            if i == j || !(meet || same_pattern) || !may_meet(a, b) {
                 continue;
             }
-            let found = match pair(ctx, a, b, i < j) {
+            let found = match pair(ctx, a, b, i < j, example) {
                 Ok(found) => found,
                 Err(TooComplex) => Some(too_complex(ctx, a, b)),
             };
@@ -52,11 +71,13 @@ fn condition_key(rule: &Rule) -> Option<String> {
 
 /// The diagnostic about `b` that `a` causes, if any. `a_first`: `a` precedes
 /// `b` in precedence order.
+/// `b_example`: a caller `b` matches (`None` when it matches none).
 fn pair(
     ctx: &Context<'_>,
     a: &Rule,
     b: &Rule,
     a_first: bool,
+    b_example: Option<&CallerIdentity>,
 ) -> Result<Option<Diagnostic>, TooComplex> {
     let same_pattern = a.pattern.as_str() == b.pattern.as_str();
     let both_maps = matches!((&a.effect, &b.effect), (Effect::Map(_), Effect::Map(_)));
@@ -123,7 +144,8 @@ fn pair(
         (Effect::Deny, Effect::Deny) | (Effect::Map(_), Effect::Map(_)) => a_first,
         (Effect::Map(_), Effect::Deny) => false,
     };
-    if !shadows || !overlap::covers(&a.pattern, &b.pattern)? {
+    let may_cover = b_example.is_some_and(|id| a.pattern.matches(id));
+    if !shadows || !may_cover || !overlap::covers(&a.pattern, &b.pattern)? {
         return Ok(None);
     }
     let by_deny = matches!((&a.effect, &b.effect), (Effect::Deny, Effect::Map(_)));
