@@ -31,16 +31,23 @@ impl fmt::Display for Severity {
 }
 
 macro_rules! codes {
-    ($($(#[$doc:meta])* $variant:ident => $slug:literal,)*) => {
+    ($($(#[doc = $doc:literal])+ $variant:ident => $slug:literal,)*) => {
         /// A stable diagnostic code (listed in the README).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Code {
-            $($(#[$doc])* $variant,)*
+            $($(#[doc = $doc])+ $variant,)*
         }
 
         impl Code {
             /// Every code.
             pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// What the code means, in one sentence (its doc comment).
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Code::$variant => concat!($($doc),+).trim_ascii_start(),)*
+                }
+            }
 
             /// The code as printed: `arnmap::unknown-attribute`.
             pub fn as_str(self) -> &'static str {

@@ -55,6 +55,11 @@ pub fn run(args: LintArgs) -> ExitCode {
     match args.format {
         Format::Human => {
             for d in &diagnostics {
+                let at = sources
+                    .locate(d.span)
+                    .map(|(f, l, c)| format!(" {f}:{l}:{c}"))
+                    .unwrap_or_default();
+                eprintln!("{}[{}]:{at}", d.severity, d.code);
                 eprintln!("{}", d.render(&sources, stderr_color()));
             }
             let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();

@@ -19,7 +19,7 @@ use rustc_hash::FxHashMap;
 use crate::identity::{is_name_byte, is_path_byte};
 
 /// The most product states one question may explore before giving up.
-pub const MAX_STATES: usize = 50_000;
+pub const MAX_STATES: usize = 20_000;
 
 /// The analysis gave up: the patterns are too intricate to decide within [`MAX_STATES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

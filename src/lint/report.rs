@@ -72,8 +72,8 @@ pub fn sarif(sources: &SourceMap, diagnostics: &[Diagnostic]) -> Value {
             json!({
                 "id": code.as_str(),
                 "name": code.as_str().trim_start_matches("arnmap::"),
-                "shortDescription": { "text": code.as_str() },
-                "helpUri": "https://github.com/arnmap/arnmap#diagnostic-codes",
+                "shortDescription": { "text": code.summary() },
+                "fullDescription": { "text": code.summary() },
             })
         })
         .collect();
