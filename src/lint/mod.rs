@@ -24,6 +24,7 @@
 //! * [`coverage`]: failing `test` blocks (errors) and rules that no test
 //!   exercises (notes).
 //! * [`orgs`]: org ids that are not UUIDs.
+//! * [`empty`]: patterns that compile but match no caller (exact).
 //!
 //! Compile diagnostics (syntax, unknown names, bad regexes, impossible
 //! patterns, role paths, user wildcards crossing path segments) are part of
@@ -32,6 +33,7 @@
 pub mod automaton;
 pub mod broad;
 pub mod coverage;
+pub mod empty;
 pub mod orgs;
 pub mod overlap;
 pub mod pairs;
@@ -69,10 +71,11 @@ pub fn lint(policy: &CompiledPolicy, options: Options<'_>) -> Vec<Diagnostic> {
         .warnings()
         .iter()
         .filter(|d| ctx.span_in_scope(d.span))
-        .cloned()
+        .map(|d| ctx.with_rule_of_span(d.clone()))
         .collect();
     orgs::check(&ctx, &mut out);
     for org in ctx.orgs() {
+        empty::check(&ctx, org, &mut out);
         pairs::check(&ctx, org, &mut out);
         broad::check(&ctx, org, &mut out);
         template::check(&ctx, org, &mut out);
@@ -201,6 +204,25 @@ impl<'p> Context<'p> {
             .get(&rule.span)
             .copied()
             .unwrap_or(rule.span)
+    }
+
+    /// Names the rule whose text holds the diagnostic's span, if it has none.
+    fn with_rule_of_span(&self, d: Diagnostic) -> Diagnostic {
+        if d.rule.is_some() {
+            return d;
+        }
+        let rule = self.policy.rules().iter().find(|r| {
+            r.span.source == d.span.source
+                && r.span.start <= d.span.start
+                && d.span.end <= r.span.end
+        });
+        match rule {
+            Some(rule) => {
+                let id = self.id(rule);
+                d.with_rule(id)
+            }
+            None => d,
+        }
     }
 
     /// A rule's id (`as` name or `file:line`).
