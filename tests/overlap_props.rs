@@ -123,3 +123,41 @@ proptest! {
         }
     }
 }
+
+fn rules() -> impl Strategy<Value = Vec<(bool, Pattern)>> {
+    prop::collection::vec((any::<bool>(), pattern()), 2..4)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A rule lint calls shadowed never decides for any caller of the set.
+    #[test]
+    fn shadowed_rules_never_decide(rules in rules()) {
+        let mut text = String::from("org \"0b5c9b6e-8a3e-4b6f-9d3f-2f1c7a2b9e10\" {\n");
+        for (i, (deny, p)) in rules.iter().enumerate() {
+            if *deny && i > 0 {
+                text.push_str(&format!("    deny \"{p}\" as r{i}\n"));
+            } else {
+                text.push_str(&format!("    map \"{p}\" to \"u{i}@example.com\" as r{i}\n"));
+            }
+        }
+        text.push_str("}\n");
+        let policy = arnmap::CompiledPolicy::compile_str("p.policy", &text).unwrap();
+        let shadowed: Vec<String> = arnmap::lint::lint(&policy, arnmap::lint::Options::default())
+            .into_iter()
+            .filter(|d| matches!(d.code, arnmap::diagnostic::Code::ShadowedRule | arnmap::diagnostic::Code::ShadowedByDeny))
+            .filter_map(|d| d.rule)
+            .collect();
+        for caller in callers() {
+            let decision = policy.decide("0b5c9b6e-8a3e-4b6f-9d3f-2f1c7a2b9e10", &arnmap::Caller::new(caller));
+            let rule = match &decision {
+                arnmap::Decision::Mapped { rule, .. } | arnmap::Decision::Denied { rule } => Some(rule),
+                _ => None,
+            };
+            if let Some(rule) = rule {
+                prop_assert!(!shadowed.contains(rule), "{rule} is called shadowed but decides {}\n{text}", caller.arn());
+            }
+        }
+    }
+}
