@@ -496,9 +496,9 @@ fn pattern_warning(warning: &PatternWarning, text: &Spanned<String>) -> Diagnost
         PatternWarning::UserWildcardCrossesPath => Diagnostic::warning(
             Code::UserWildcardCrossesPath,
             text.span,
-            "`*` in a user pattern also matches `/`, so it matches users in deeper paths too",
+            "a wildcard in the middle of a user pattern also matches `/`, so it matches users in other paths too",
         )
         .with_label("this wildcard can span path segments")
-        .with_help("if you mean one path level, add a condition such as `path == \"/eng/\"`"),
+        .with_help("end the pattern with `/*` for everything under a path (user/eng/*), or add a condition such as `path == \"/eng/\"`"),
     }
 }

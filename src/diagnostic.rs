@@ -31,16 +31,23 @@ impl fmt::Display for Severity {
 }
 
 macro_rules! codes {
-    ($($(#[$doc:meta])* $variant:ident => $slug:literal,)*) => {
+    ($($(#[doc = $doc:literal])+ $variant:ident => $slug:literal,)*) => {
         /// A stable diagnostic code (listed in the README).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Code {
-            $($(#[$doc])* $variant,)*
+            $($(#[doc = $doc])+ $variant,)*
         }
 
         impl Code {
             /// Every code.
             pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// What the code means, in one sentence (its doc comment).
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Code::$variant => concat!($($doc),+).trim_ascii_start(),)*
+                }
+            }
 
             /// The code as printed: `arnmap::unknown-attribute`.
             pub fn as_str(self) -> &'static str {
@@ -95,6 +102,24 @@ codes! {
     InvalidTestCaller => "invalid-test-caller",
     /// A `test` block whose expectation is not met.
     TestFailed => "test-failed",
+    /// Two rules of one org with the same normalised pattern and condition.
+    DuplicateRule => "duplicate-rule",
+    /// A rule that can never win: an unconditional deny covers it.
+    ShadowedByDeny => "shadowed-by-deny",
+    /// A rule that can never win: an unconditional rule that precedes it covers it.
+    ShadowedRule => "shadowed-rule",
+    /// Two map rules that can match one caller with equal specificity and different targets.
+    AmbiguousOverlap => "ambiguous-overlap",
+    /// A map rule without a condition that matches any account or every principal of one.
+    BroadPattern => "broad-pattern",
+    /// A template that renders a non-identifier for some caller the rule matches.
+    TemplateInvalid => "template-invalid",
+    /// An org id that is not a UUID.
+    OrgIdNotUuid => "org-id-not-uuid",
+    /// A rule that decides no `test` block.
+    UntestedRule => "untested-rule",
+    /// An overlap question too intricate to decide within the analysis budget.
+    AnalysisLimit => "analysis-limit",
 }
 
 impl fmt::Display for Code {
@@ -140,6 +165,14 @@ impl Diagnostic {
     pub fn warning(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
+            ..Diagnostic::error(code, span, message)
+        }
+    }
+
+    /// A note diagnostic.
+    pub fn note(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Note,
             ..Diagnostic::error(code, span, message)
         }
     }

@@ -1,8 +1,12 @@
-//! Hot reload: a handle that always serves one fully compiled, tested policy.
+//! Hot reload: a handle that always serves one fully compiled, tested and
+//! linted policy.
 //!
-//! A reload reads, parses, compiles and runs the `test` blocks of the new
-//! sources before one atomic swap; if any step fails, the handle keeps serving
-//! the old policy and the error says why. Readers load the current snapshot
+//! A reload reads, parses, compiles, runs the `test` blocks of and lints
+//! ([`crate::lint`]) the new sources before one atomic swap; if any step
+//! fails — a compile error, a failing test, or a lint *error* such as two map
+//! rules that match one caller with equal specificity and different targets —
+//! the handle keeps serving the old policy and the error says why. Lint
+//! warnings and notes do not block a reload. Readers load the current snapshot
 //! once per request and never hold it across an `.await`.
 
 use std::path::Path;
@@ -37,6 +41,14 @@ pub enum ReloadError {
         /// One diagnostic per failed test.
         failures: Vec<Diagnostic>,
     },
+    /// Lint found errors.
+    #[error("lint found {} error(s) in the policy", .errors.len())]
+    Lint {
+        /// The sources, to render the diagnostics.
+        sources: SourceMap,
+        /// The lint errors.
+        errors: Vec<Diagnostic>,
+    },
 }
 
 impl ReloadError {
@@ -48,7 +60,11 @@ impl ReloadError {
                 sources,
                 diagnostics,
             } => diagnostics.render(sources, color),
-            ReloadError::Tests { sources, failures } => failures
+            ReloadError::Tests { sources, failures }
+            | ReloadError::Lint {
+                sources,
+                errors: failures,
+            } => failures
                 .iter()
                 .map(|d| d.render(sources, color))
                 .collect::<Vec<_>>()
@@ -57,7 +73,7 @@ impl ReloadError {
     }
 }
 
-/// Compiles sources and runs their tests: the policy a reload would swap in.
+/// Compiles sources, runs their tests and lints them: the policy a reload would swap in.
 pub fn prepare(sources: &SourceMap) -> Result<CompiledPolicy, ReloadError> {
     let policy = CompiledPolicy::compile(sources).map_err(|diagnostics| ReloadError::Compile {
         sources: sources.clone(),
@@ -71,6 +87,16 @@ pub fn prepare(sources: &SourceMap) -> Result<CompiledPolicy, ReloadError> {
         return Err(ReloadError::Tests {
             sources: sources.clone(),
             failures,
+        });
+    }
+    let errors: Vec<Diagnostic> = crate::lint::lint(&policy, crate::lint::Options::default())
+        .into_iter()
+        .filter(Diagnostic::is_error)
+        .collect();
+    if !errors.is_empty() {
+        return Err(ReloadError::Lint {
+            sources: sources.clone(),
+            errors,
         });
     }
     Ok(policy)
@@ -100,8 +126,8 @@ impl PolicyHandle {
         self.current.load_full()
     }
 
-    /// Swaps in the policy of `sources` if it compiles and its tests pass;
-    /// otherwise keeps the current one and says why.
+    /// Swaps in the policy of `sources` if it compiles, its tests pass and
+    /// lint finds no error; otherwise keeps the current one and says why.
     pub fn reload(&self, sources: &SourceMap) -> Result<Arc<CompiledPolicy>, ReloadError> {
         let policy = Arc::new(prepare(sources)?);
         self.current.store(Arc::clone(&policy));

@@ -502,6 +502,8 @@ fn parse_resource<'a>(
             }
             if let Some(rest) = resource.strip_prefix("user/") {
                 let (path, name) = match rest.rsplit_once('/') {
+                    // `user//NAME`: an empty path segment, which STS never reports.
+                    Some(("", _)) => return Err(IdentityError::Path("/".to_owned())),
                     Some((path, name)) => (path, name),
                     None => ("", rest),
                 };

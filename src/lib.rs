@@ -11,13 +11,17 @@
 
 pub mod compile;
 pub mod condition;
+pub mod datadog;
 pub mod decision;
 pub mod diagnostic;
 pub mod engine;
 #[cfg(feature = "token")]
 pub mod exchange;
+pub mod explain;
+pub mod fmt;
 pub mod identity;
 pub mod index;
+pub mod lint;
 pub mod partition;
 pub mod pattern;
 pub mod policy;

@@ -20,6 +20,16 @@ enum Command {
     Check(cli::check::CheckArgs),
     /// Run the policy's `test` blocks.
     Test(cli::test::TestArgs),
+    /// Check a policy for mistakes: overlaps, shadowed rules, broad patterns, failing tests.
+    Lint(cli::lint::LintArgs),
+    /// Show every rule that matched a caller, the winner and the precedence step that decided.
+    Explain(cli::explain::ExplainArgs),
+    /// Rewrite policy files in the canonical layout (`--check`: only report).
+    Fmt(cli::fmt::FmtArgs),
+    /// Print the policy equivalent to a Datadog persona-mapping API response.
+    Import(cli::datadog::ImportArgs),
+    /// Print Datadog persona-mapping create requests for a policy's rules.
+    Export(cli::datadog::ExportArgs),
     /// Print a proof signed with the AWS credentials in the environment.
     Proof(arnmap::cli::proof::ProofArgs),
     /// Check a proof, replay it to STS and print the caller it proves.
@@ -38,6 +48,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => cli::check::run(args),
         Command::Test(args) => cli::test::run(args),
+        Command::Lint(args) => cli::lint::run(args),
+        Command::Explain(args) => cli::explain::run(args),
+        Command::Fmt(args) => cli::fmt::run(args),
+        Command::Import(args) => cli::datadog::import(args),
+        Command::Export(args) => cli::datadog::export(args),
         Command::Proof(args) => arnmap::cli::proof::run(args),
         Command::Verify(args) => arnmap::cli::verify::run(args),
         Command::Serve(args) => cli::serve::run(args),

@@ -459,10 +459,18 @@ fn valid_user_resource(rest: &str) -> bool {
                     .all(|seg| !seg.is_empty() && seg.bytes().all(is_path_byte))))
 }
 
-/// Does a `*` in a user pattern sit where it could absorb a `/` of the path?
-/// (`user/*` matches `user/eng/alice`; `user/eng/*` matches `user/eng/ops/bob`.)
+/// Does a wildcard in a user pattern sit where it could absorb a `/` of the
+/// path in the middle of the pattern? A trailing `/*` (`user/*`,
+/// `user/eng/*`) is IAM's "everything under this path" idiom and is not
+/// reported; any other `*` (`user/eng*` also matches `user/eng/x` and
+/// `user/engine`; `user/*/alice`) or `?` (`user/a?b` matches `user/a/b`) is.
 fn user_wildcard_crosses_path(resource: &str) -> bool {
-    resource.contains('*')
+    let bytes = resource.as_bytes();
+    bytes.iter().enumerate().any(|(i, &c)| {
+        let trailing_slash_star =
+            c == b'*' && i + 1 == bytes.len() && i > 0 && bytes.get(i - 1) == Some(&b'/');
+        (c == b'*' || c == b'?') && !trailing_slash_star
+    })
 }
 
 /// Could a pattern with this service and resource glob match some form of

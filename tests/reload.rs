@@ -1,4 +1,5 @@
-//! Hot reload: only a fully compiled policy whose tests pass is swapped in.
+//! Hot reload: only a fully compiled policy whose tests pass and that lint
+//! finds no error in is swapped in.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -59,6 +60,21 @@ fn a_policy_whose_tests_fail_is_refused_and_the_old_one_serves() {
     assert!(matches!(err, ReloadError::Tests { ref failures, .. } if failures.len() == 1));
     assert!(err.render(false).contains("expected deny"));
     assert_eq!(user_of(&handle, CALLER).as_deref(), Some("v1@x.com"));
+}
+
+#[test]
+fn a_policy_with_lint_errors_is_refused_and_the_old_one_serves() {
+    let handle = PolicyHandle::new(arnmap::engine::prepare(&sources(V1)).unwrap());
+    let ambiguous = r#"org "o" {
+        map "arn:aws:sts::123456789012:assumed-role/r-*" to "a@x.com" as a
+        map "arn:aws:sts::123456789012:assumed-role/*-r" to "b@x.com" as b
+    }"#;
+    let err = handle.reload(&sources(ambiguous)).unwrap_err();
+    assert!(matches!(err, ReloadError::Lint { ref errors, .. } if errors.len() == 1));
+    assert!(err.render(false).contains("arnmap::ambiguous-overlap"));
+    assert_eq!(user_of(&handle, CALLER).as_deref(), Some("v1@x.com"));
+    // Warnings do not block a reload: `o` is not a UUID, the rules are untested.
+    handle.reload(&sources(V1)).unwrap();
 }
 
 #[test]

@@ -2,6 +2,10 @@
 
 pub mod admin;
 pub mod check;
+pub mod datadog;
+pub mod explain;
+pub mod fmt;
+pub mod lint;
 pub mod serve;
 pub mod test;
 

@@ -142,7 +142,7 @@ impl Lowerer<'_> {
                 Rule::string => strings.push(self.string(part)),
                 Rule::rule_name => {
                     name = meaningful(part)
-                        .find(|p| p.as_rule() == Rule::name)
+                        .find(|p| p.as_rule() == Rule::rule_id)
                         .map(|p| Spanned {
                             node: p.as_str().to_owned(),
                             span: self.span(&p),

@@ -101,6 +101,7 @@ pub fn friendly_name(rule: Rule) -> &'static str {
             "a double-quoted string"
         }
         Rule::name => "a name",
+        Rule::rule_id => "a rule id",
         Rule::kw_org => "`org`",
         Rule::kw_map => "`map`",
         Rule::kw_to => "`to`",

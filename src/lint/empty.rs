@@ -1,0 +1,31 @@
+//! Patterns that compile but can match no caller, decided exactly: the
+//! compiler rejects impossible sections one at a time; this check asks the
+//! overlap analysis whether any caller at all matches (e.g.
+//! `assumed-role/ROLE/?` needs a one-character session, and sessions have two
+//! or more).
+
+use crate::compile::OrgId;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::lint::Context;
+use crate::lint::overlap;
+
+/// Runs the check on one org.
+pub fn check(ctx: &Context<'_>, org: OrgId, out: &mut Vec<Diagnostic>) {
+    for rule in ctx.rules(org) {
+        if let Ok(None) = overlap::example(&rule.pattern) {
+            out.push(
+                Diagnostic::error(
+                    Code::PatternResource,
+                    ctx.pattern_span(rule),
+                    format!(
+                        "pattern `{}` can match no caller: no user, root, federated user or assumed role (in any of its ARN forms) has such a resource",
+                        rule.pattern
+                    ),
+                )
+                .with_label("matches nothing")
+                .with_help("names are 1 to 64 of A-Z a-z 0-9 + = , . @ _ -, sessions 2 to 64; user paths have no empty segment")
+                .with_rule(ctx.id(rule)),
+            );
+        }
+    }
+}

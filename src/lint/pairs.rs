@@ -1,0 +1,231 @@
+//! Checks over pairs of rules of one org: duplicates, rules that can never
+//! win, and ambiguous equal-specificity overlaps. Overlap and cover are exact
+//! ([`super::overlap`]); a rule with a condition never shadows another.
+
+use crate::compile::{Effect, OrgId, Rule};
+use crate::condition::{Attribute, Condition, Test};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::identity::CallerIdentity;
+use crate::lint::Context;
+use crate::lint::automaton::TooComplex;
+use crate::lint::overlap::{self, Prefilter};
+use crate::pattern::Literal;
+
+/// Runs the pair checks on one org.
+pub fn check(ctx: &Context<'_>, org: OrgId, out: &mut Vec<Diagnostic>) {
+    let rules = ctx.rules(org);
+    // One caller of each rule: a rule that does not match it cannot cover the rule.
+    let examples: Vec<Option<CallerIdentity>> = rules
+        .iter()
+        .map(|r| {
+            overlap::example(&r.pattern)
+                .ok()
+                .flatten()
+                .and_then(|arn| CallerIdentity::parse_arn(&arn).ok())
+        })
+        .collect();
+    let filters: Vec<Prefilter<'_>> = rules.iter().map(|r| Prefilter::new(&r.pattern)).collect();
+    // One diagnostic per rule: the first problem found with another rule.
+    for (j, b) in rules.iter().enumerate() {
+        let example = examples.get(j).and_then(Option::as_ref);
+        for (i, a) in rules.iter().enumerate() {
+            let meet = match (filters.get(i), filters.get(j)) {
+                (Some(fa), Some(fb)) => fa.may_overlap(fb),
+                _ => true,
+            };
+            let same_pattern = a.pattern.as_str() == b.pattern.as_str();
+            // Neither a duplicate, nor ambiguity or shadowing without a common caller.
+            if i == j || !(meet || same_pattern) || !may_meet(a, b) {
+                continue;
+            }
+            let found = match pair(ctx, a, b, i < j, example) {
+                Ok(found) => found,
+                Err(TooComplex) => Some(too_complex(ctx, a, b)),
+            };
+            if let Some(d) = found {
+                out.push(d);
+                break;
+            }
+        }
+    }
+}
+
+/// Cheap pre-filter: two literal accounts that differ never meet.
+fn may_meet(a: &Rule, b: &Rule) -> bool {
+    match (a.pattern.literal_account(), b.pattern.literal_account()) {
+        (Literal::Exact(x), Literal::Exact(y)) => x == y,
+        _ => true,
+    }
+}
+
+fn target(rule: &Rule) -> Option<String> {
+    match &rule.effect {
+        Effect::Map(t) => Some(t.to_string()),
+        Effect::Deny => None,
+    }
+}
+
+fn condition_key(rule: &Rule) -> Option<String> {
+    rule.condition.as_ref().map(|c| format!("{c:?}"))
+}
+
+/// The diagnostic about `b` that `a` causes, if any. `a_first`: `a` precedes
+/// `b` in precedence order.
+/// `b_example`: a caller `b` matches (`None` when it matches none).
+fn pair(
+    ctx: &Context<'_>,
+    a: &Rule,
+    b: &Rule,
+    a_first: bool,
+    b_example: Option<&CallerIdentity>,
+) -> Result<Option<Diagnostic>, TooComplex> {
+    let same_pattern = a.pattern.as_str() == b.pattern.as_str();
+    let both_maps = matches!((&a.effect, &b.effect), (Effect::Map(_), Effect::Map(_)));
+    // Duplicates: reported once, on the later declaration.
+    if same_pattern && condition_key(a) == condition_key(b) {
+        if a.decl > b.decl {
+            return Ok(None);
+        }
+        let same_effect = target(a) == target(b);
+        let message = format!(
+            "rule `{}` duplicates rule `{}` ({}): the same normalised pattern `{}`{}",
+            ctx.id(b),
+            ctx.id(a),
+            ctx.location(a),
+            b.pattern,
+            if same_effect {
+                ""
+            } else {
+                " with a different effect"
+            }
+        );
+        let d = if same_effect {
+            Diagnostic::warning(Code::DuplicateRule, ctx.pattern_span(b), message)
+        } else {
+            Diagnostic::error(Code::DuplicateRule, ctx.pattern_span(b), message)
+        };
+        return Ok(Some(
+            d.with_label("duplicate")
+                .with_help("remove one of the two rules (patterns are compared after normalisation: role/NAME, assumed-role/NAME and assumed-role/NAME/* are one)")
+                .with_rule(ctx.id(b)),
+        ));
+    }
+    // Ambiguity: reported once, on the later declaration.
+    if both_maps
+        && a.decl < b.decl
+        && a.pattern.literal_len() == b.pattern.literal_len()
+        && atoms(a) == atoms(b)
+        && target(a) != target(b)
+        && !conditions_disjoint(a, b)
+        && let Some(caller) = overlap::overlap(&a.pattern, &b.pattern)?
+    {
+        return Ok(Some(
+            Diagnostic::error(
+                Code::AmbiguousOverlap,
+                ctx.pattern_span(b),
+                format!(
+                    "rules `{}` and `{}` ({}) can match the same caller with equal specificity and different targets, e.g. {caller}",
+                    ctx.id(b),
+                    ctx.id(a),
+                    ctx.location(a)
+                ),
+            )
+            .with_label("ambiguous with an earlier rule")
+            .with_help("only declaration order decides between them: make one pattern more specific, add a condition, or give both the same target")
+            .with_rule(ctx.id(b)),
+        ));
+    }
+    if a.condition.is_some() {
+        return Ok(None);
+    }
+    // Shadowing: `a` has no condition and matches every caller `b` matches.
+    let shadows = match (&a.effect, &b.effect) {
+        (Effect::Deny, Effect::Map(_)) => true,
+        (Effect::Deny, Effect::Deny) | (Effect::Map(_), Effect::Map(_)) => a_first,
+        (Effect::Map(_), Effect::Deny) => false,
+    };
+    let may_cover = b_example.is_some_and(|id| a.pattern.matches(id));
+    if !shadows || !may_cover || !overlap::covers(&a.pattern, &b.pattern)? {
+        return Ok(None);
+    }
+    let by_deny = matches!((&a.effect, &b.effect), (Effect::Deny, Effect::Map(_)));
+    let (code, why) = if by_deny {
+        (
+            Code::ShadowedByDeny,
+            "it denies every caller this rule matches",
+        )
+    } else {
+        (
+            Code::ShadowedRule,
+            "it precedes this rule and matches every caller this rule matches",
+        )
+    };
+    Ok(Some(
+        Diagnostic::warning(
+            code,
+            ctx.pattern_span(b),
+            format!(
+                "rule `{}` can never win: rule `{}` ({}) has no condition and {why}",
+                ctx.id(b),
+                ctx.id(a),
+                ctx.location(a)
+            ),
+        )
+        .with_label("never decides")
+        .with_help("remove the rule, or narrow the other rule's pattern or give it a condition")
+        .with_rule(ctx.id(b)),
+    ))
+}
+
+fn atoms(rule: &Rule) -> usize {
+    rule.condition.as_ref().map_or(0, |c| c.atoms())
+}
+
+/// The values an `ATTR == v` / `ATTR in [..]` conjunct pins an attribute to.
+fn pinned(condition: &Condition) -> Vec<(Attribute, Vec<&str>)> {
+    let parts: &[Condition] = match condition {
+        Condition::All(parts) => parts,
+        other => std::slice::from_ref(other),
+    };
+    parts
+        .iter()
+        .filter_map(|c| match c {
+            Condition::Compare {
+                attribute,
+                test: Test::Eq(v),
+            } => Some((*attribute, vec![&**v])),
+            Condition::Compare {
+                attribute,
+                test: Test::In(vs),
+            } => Some((*attribute, vs.iter().map(|v| &**v).collect())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Can the two conditions never hold for one caller? (Only the simple,
+/// certain case: both pin one attribute to disjoint literal values.)
+fn conditions_disjoint(a: &Rule, b: &Rule) -> bool {
+    let (Some(ca), Some(cb)) = (&a.condition, &b.condition) else {
+        return false;
+    };
+    let (pa, pb) = (pinned(ca), pinned(cb));
+    pa.iter().any(|(attr_a, va)| {
+        pb.iter()
+            .any(|(attr_b, vb)| attr_a == attr_b && !va.iter().any(|v| vb.contains(v)))
+    })
+}
+
+fn too_complex(ctx: &Context<'_>, a: &Rule, b: &Rule) -> Diagnostic {
+    Diagnostic::note(
+        Code::AnalysisLimit,
+        ctx.pattern_span(b),
+        format!(
+            "the overlap of rules `{}` and `{}` is too intricate to decide exactly; it was not checked",
+            ctx.id(b),
+            ctx.id(a)
+        ),
+    )
+    .with_help("simplify the patterns (fewer `?` after a `*`)")
+    .with_rule(ctx.id(b))
+}
