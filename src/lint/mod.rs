@@ -55,7 +55,9 @@ pub struct Options<'a> {
 }
 
 /// Parses, compiles and lints sources. When the policy does not compile, the
-/// result is the compile diagnostics (errors and warnings).
+/// result is the compile diagnostics (errors and warnings) of every org,
+/// whatever [`Options::org`] says: a policy that does not compile cannot serve
+/// any org.
 pub fn lint_sources(sources: &SourceMap, options: Options<'_>) -> Vec<Diagnostic> {
     match CompiledPolicy::compile(sources) {
         Ok(policy) => lint(&policy, options),
