@@ -100,3 +100,109 @@ fn the_example_policies_are_formatted() {
         );
     }
 }
+
+mod generated {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The tokens of item `kind`, named `r{n}` when it is a rule.
+    fn item(kind: usize, n: usize) -> Vec<String> {
+        let name = format!("r{n}");
+        let tokens: Vec<&str> = match kind {
+            0 => vec![
+                "map",
+                "\"arn:aws:sts::123456789012:assumed-role/a\"",
+                "to",
+                "\"a@example.com\"",
+                "as",
+                &name,
+            ],
+            1 => vec!["deny", "\"arn:aws:iam::*:root\"", "as", &name],
+            2 => vec![
+                "map",
+                "\"arn:aws:iam::*:user/*\"",
+                "to",
+                "\"{name}\"",
+                "as",
+                &name,
+                "when",
+                "not",
+                "(",
+                "account",
+                "in",
+                "[",
+                "\"111111111111\"",
+                ",",
+                "\"222222222222\"",
+                "]",
+                "or",
+                "session",
+                "=~",
+                "\"^a\\\\.b$\"",
+                ")",
+            ],
+            3 => vec![
+                "test",
+                "\"arn:aws:iam::123456789012:root\"",
+                "user_id",
+                "\"123456789012\"",
+                "->",
+                "deny",
+            ],
+            _ => vec![
+                "test",
+                "\"arn:aws:sts::123456789012:assumed-role/a/s1\"",
+                "->",
+                "\"a@example.com\"",
+            ],
+        };
+        tokens.into_iter().map(str::to_owned).collect()
+    }
+
+    fn separator() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\n\n",
+            " # note\n",
+            "\n  # own line\n",
+            "\r\n",
+        ])
+    }
+
+    /// A valid policy: random items joined by random whitespace and comments.
+    fn policy() -> impl Strategy<Value = String> {
+        let kinds = prop::collection::vec(0..5usize, 0..6);
+        (kinds, prop::collection::vec(separator(), 1..40)).prop_map(|(kinds, seps)| {
+            let mut tokens: Vec<String> = ["org", "\"0b5c9b6e-8a3e-4b6f-9d3f-2f1c7a2b9e10\"", "{"]
+                .map(str::to_owned)
+                .to_vec();
+            for (n, kind) in kinds.into_iter().enumerate() {
+                tokens.extend(item(kind, n));
+            }
+            tokens.push("}".into());
+            let mut text = String::new();
+            for (t, sep) in tokens.iter().zip(seps.iter().cycle()) {
+                text.push_str(t);
+                text.push_str(sep);
+            }
+            text
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn fmt_of_any_layout_is_stable_and_keeps_meaning(text in policy()) {
+            let once = format(&text).unwrap();
+            prop_assert_eq!(format(&once).unwrap(), once.clone());
+            let before = CompiledPolicy::compile_str("p.policy", &text).unwrap();
+            let after = CompiledPolicy::compile_str("p.policy", &once).unwrap();
+            prop_assert_eq!(meaning(&before), meaning(&after));
+            prop_assert_eq!(text.matches('#').count(), once.matches('#').count());
+        }
+    }
+}

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use arnmap::diagnostic::Severity;
 use arnmap::lint::{self, Options, report};
 use arnmap::source::SourceMap;
 
@@ -63,7 +64,6 @@ pub fn run(args: LintArgs) -> ExitCode {
                 eprintln!("{}", d.render(&sources, stderr_color()));
             }
             let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();
-            use arnmap::diagnostic::Severity;
             eprintln!(
                 "lint: {} error(s), {} warning(s), {} note(s)",
                 count(Severity::Error),

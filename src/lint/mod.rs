@@ -55,7 +55,9 @@ pub struct Options<'a> {
 }
 
 /// Parses, compiles and lints sources. When the policy does not compile, the
-/// result is the compile diagnostics (errors and warnings).
+/// result is the compile diagnostics (errors and warnings) of every org,
+/// whatever [`Options::org`] says: a policy that does not compile cannot serve
+/// any org.
 pub fn lint_sources(sources: &SourceMap, options: Options<'_>) -> Vec<Diagnostic> {
     match CompiledPolicy::compile(sources) {
         Ok(policy) => lint(&policy, options),
@@ -236,5 +238,57 @@ impl<'p> Context<'p> {
             .sources()
             .locate(rule.span)
             .map_or("?".into(), |(f, l, c)| format!("{f}:{l}:{c}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Code;
+
+    const A: &str = "11111111-2222-4333-8444-555555555555";
+    const B: &str = "66666666-7777-4888-9999-aaaaaaaaaaaa";
+
+    /// What a service does with a persona-mapping write: lint the org's new
+    /// policy from in-memory sources and refuse it on an error.
+    #[test]
+    fn one_org_is_linted_from_in_memory_sources() {
+        let mut sources = SourceMap::new();
+        sources.add(
+            "a.policy",
+            format!(
+                r#"org "{A}" {{
+                    map "arn:aws:sts::123456789012:assumed-role/ci-*" to "ci@example.com" as m1
+                    map "arn:aws:sts::123456789012:assumed-role/*-ci" to "other@example.com" as m2
+                }}"#
+            ),
+        );
+        sources.add(
+            "b.policy",
+            format!(r#"org "{B}" {{ map "arn:aws:sts::123456789012:assumed-role/x" to "x@example.com" as only }}"#),
+        );
+        let a = lint_sources(&sources, Options { org: Some(A) });
+        assert!(has_errors(&a));
+        let error = a.iter().find(|d| d.is_error()).unwrap();
+        assert_eq!(error.code, Code::AmbiguousOverlap);
+        assert_eq!(error.rule.as_deref(), Some("m2"));
+        assert!(
+            error.message.contains("assumed-role/ci-"),
+            "{}",
+            error.message
+        );
+        let b = lint_sources(&sources, Options { org: Some(B) });
+        assert!(!has_errors(&b), "{b:?}");
+        assert!(b.iter().all(|d| d.rule.as_deref() == Some("only")));
+        assert!(
+            !lint_sources(
+                &sources,
+                Options {
+                    org: Some("nobody")
+                }
+            )
+            .iter()
+            .any(|d| d.severity > Severity::Note)
+        );
     }
 }

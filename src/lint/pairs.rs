@@ -15,19 +15,18 @@ use crate::pattern::Literal;
 pub fn check(ctx: &Context<'_>, org: OrgId, out: &mut Vec<Diagnostic>) {
     let rules = ctx.rules(org);
     // One caller of each rule: a rule that does not match it cannot cover the rule.
-    let examples: Vec<Option<CallerIdentity>> = rules
+    let examples: Vec<Result<Option<CallerIdentity>, TooComplex>> = rules
         .iter()
         .map(|r| {
             overlap::example(&r.pattern)
-                .ok()
-                .flatten()
-                .and_then(|arn| CallerIdentity::parse_arn(&arn).ok())
+                .map(|arn| arn.and_then(|arn| CallerIdentity::parse_arn(&arn).ok()))
         })
         .collect();
     let filters: Vec<Prefilter<'_>> = rules.iter().map(|r| Prefilter::new(&r.pattern)).collect();
-    // One diagnostic per rule: the first problem found with another rule.
+    // Per rule, the first finding of each kind (so a warning never hides an error).
     for (j, b) in rules.iter().enumerate() {
-        let example = examples.get(j).and_then(Option::as_ref);
+        let example = examples.get(j).cloned().unwrap_or(Err(TooComplex));
+        let mut reported: Vec<Code> = Vec::new();
         for (i, a) in rules.iter().enumerate() {
             let meet = match (filters.get(i), filters.get(j)) {
                 (Some(fa), Some(fb)) => fa.may_overlap(fb),
@@ -38,13 +37,15 @@ pub fn check(ctx: &Context<'_>, org: OrgId, out: &mut Vec<Diagnostic>) {
             if i == j || !(meet || same_pattern) || !may_meet(a, b) {
                 continue;
             }
-            let found = match pair(ctx, a, b, i < j, example) {
+            let found = match pair(ctx, a, b, i < j, example.as_ref()) {
                 Ok(found) => found,
                 Err(TooComplex) => Some(too_complex(ctx, a, b)),
             };
-            if let Some(d) = found {
+            if let Some(d) = found
+                && !reported.contains(&d.code)
+            {
+                reported.push(d.code);
                 out.push(d);
-                break;
             }
         }
     }
@@ -77,7 +78,7 @@ fn pair(
     a: &Rule,
     b: &Rule,
     a_first: bool,
-    b_example: Option<&CallerIdentity>,
+    b_example: Result<&Option<CallerIdentity>, &TooComplex>,
 ) -> Result<Option<Diagnostic>, TooComplex> {
     let same_pattern = a.pattern.as_str() == b.pattern.as_str();
     let both_maps = matches!((&a.effect, &b.effect), (Effect::Map(_), Effect::Map(_)));
@@ -144,7 +145,11 @@ fn pair(
         (Effect::Deny, Effect::Deny) | (Effect::Map(_), Effect::Map(_)) => a_first,
         (Effect::Map(_), Effect::Deny) => false,
     };
-    let may_cover = b_example.is_some_and(|id| a.pattern.matches(id));
+    let may_cover = match b_example {
+        Ok(Some(id)) => a.pattern.matches(id),
+        Ok(None) => false,
+        Err(_) => true,
+    };
     if !shadows || !may_cover || !overlap::covers(&a.pattern, &b.pattern)? {
         return Ok(None);
     }
@@ -228,4 +233,41 @@ fn too_complex(ctx: &Context<'_>, a: &Rule, b: &Rule) -> Diagnostic {
     )
     .with_help("simplify the patterns (fewer `?` after a `*`)")
     .with_rule(ctx.id(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::CompiledPolicy;
+    use crate::diagnostic::Code;
+    use crate::lint::{Options, lint};
+
+    #[test]
+    fn a_warning_does_not_hide_an_error_about_the_same_rule() {
+        let policy = CompiledPolicy::compile_str(
+            "p.policy",
+            r#"org "0b5c9b6e-8a3e-4b6f-9d3f-2f1c7a2b9e10" {
+                deny "arn:aws:sts::123456789012:assumed-role/*" as no-roles
+                map "arn:aws:sts::123456789012:assumed-role/a-*" to "a@example.com" as a
+                map "arn:aws:sts::123456789012:assumed-role/*-a" to "b@example.com" as b
+            }"#,
+        )
+        .unwrap();
+        let found: Vec<(Code, Option<String>)> = lint(&policy, Options::default())
+            .into_iter()
+            .filter(|d| d.code != Code::UntestedRule)
+            .map(|d| (d.code, d.rule))
+            .collect();
+        assert!(
+            found.contains(&(Code::AmbiguousOverlap, Some("b".into()))),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&(Code::ShadowedByDeny, Some("b".into()))),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&(Code::ShadowedByDeny, Some("a".into()))),
+            "{found:?}"
+        );
+    }
 }
