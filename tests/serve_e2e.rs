@@ -15,7 +15,6 @@ mod sts_support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use serve_support::{ORG, OTHER_ORG, Server, create_keys, http, read, temp_dir, write_policy};
@@ -90,10 +89,7 @@ fn datadog_client_end_to_end() {
         "arn:aws:sts::123456789012:assumed-role/terraform-runner/e2e"
     );
     assert_eq!(claims["aws_account"], "123456789012");
-    assert_eq!(
-        claims["rule"],
-        format!("mapping-{}", v["created_id"].as_str().unwrap())
-    );
+    assert_eq!(claims["rule"], v["created_id"].as_str().unwrap());
     assert_eq!(
         claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
         900

@@ -262,10 +262,11 @@ fn alphabet(valid: Valid, a: &Runs<'_>, b: &Runs<'_>) -> Vec<u8> {
     let mut literal = [false; 256];
     for run in a.iter().chain(b) {
         for &c in run.glob.pattern {
-            if c != b'*' && c != b'?' {
-                if let Some(slot) = literal.get_mut(usize::from(c)) {
-                    *slot = true;
-                }
+            if c != b'*'
+                && c != b'?'
+                && let Some(slot) = literal.get_mut(usize::from(c))
+            {
+                *slot = true;
             }
         }
     }

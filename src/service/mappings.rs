@@ -203,13 +203,18 @@ pub async fn create(
         mappings.push(mapping.clone());
         let policy = match state.policies.compile_with(&org, &mappings) {
             Ok((_, policy)) => policy,
-            Err(diags) => {
+            Err((sources, diags)) => {
                 let detail = diags
                     .0
                     .iter()
                     .filter(|d| d.is_error())
                     .map(|d| {
                         let mut s = format!("{}: {}", d.code.as_str(), d.message);
+                        if let Some((file, line, _)) = sources.locate(d.span)
+                            && !file.starts_with("api:")
+                        {
+                            s.push_str(&format!(" (at {file}:{line})"));
+                        }
                         if let Some(help) = &d.help {
                             s.push_str(&format!(" (help: {help})"));
                         }
@@ -269,7 +274,7 @@ pub async fn delete(
         let policy = if mappings.is_empty() {
             None
         } else {
-            let (_, policy) = state.policies.compile_with(&org, &mappings).map_err(|d| {
+            let (_, policy) = state.policies.compile_with(&org, &mappings).map_err(|(_, d)| {
                 tracing::error!(org = %org, diagnostics = ?d.0.len(), "remaining mappings do not compile");
                 ApiError::internal()
             })?;

@@ -79,9 +79,9 @@ pub enum ServeError {
     /// The policy files do not load, compile or pass their tests.
     #[error("policies:\n{0}")]
     Policies(String),
-    /// Stored mappings no longer compile with the policy files.
+    /// Stored mappings no longer compile or lint with the policy files.
     #[error(
-        "the stored persona mappings of org {org} no longer compile with the policy files:\n{rendered}"
+        "the stored persona mappings of org {org} no longer compile or lint with the policy files:\n{rendered}"
     )]
     StoredMappings {
         /// The org.
@@ -162,12 +162,7 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
         let mappings = store.mappings(&org)?;
         match policies.compile_with(&org, &mappings) {
             Ok((_, policy)) => policies.install(&org, policy),
-            Err(diags) => {
-                let mut sources = policies.files().clone();
-                sources.add(
-                    policies::mappings_source_name(&org),
-                    policies::mappings_policy_text(&org, &mappings),
-                );
+            Err((sources, diags)) => {
                 return Err(ServeError::StoredMappings {
                     org,
                     rendered: diags.render(&sources, false),

@@ -13,8 +13,10 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::compile::CompiledPolicy;
+use crate::datadog::{PersonaMapping, policy_text};
 use crate::diagnostic::Diagnostics;
 use crate::exchange::PolicySource;
+use crate::lint;
 use crate::source::SourceMap;
 
 use super::store::StoredMapping;
@@ -24,38 +26,20 @@ pub fn mappings_source_name(org: &str) -> String {
     format!("api:{org}")
 }
 
-/// The rule name of an API mapping (rule names must start with a letter).
-pub fn mapping_rule_name(id: &str) -> String {
-    format!("mapping-{id}")
-}
-
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
-}
-
-/// The policy text of an org's mappings: one `map` rule per mapping, named
-/// after the mapping id. Line `n + 2` holds mapping `n`.
+/// The policy text of an org's mappings ([`crate::datadog::policy_text`]):
+/// one `map` rule per mapping, named after the mapping id, so decisions and
+/// tokens name the mapping that matched.
 pub fn mappings_policy_text(org: &str, mappings: &[StoredMapping]) -> String {
-    let mut text = format!("org {} {{\n", quote(org));
-    for m in mappings {
-        text.push_str(&format!(
-            "    map {} to {} as {}\n",
-            quote(&m.arn_pattern),
-            quote(&m.account_identifier),
-            mapping_rule_name(&m.id)
-        ));
-    }
-    text.push_str("}\n");
-    text
+    let mappings: Vec<PersonaMapping> = mappings
+        .iter()
+        .map(|m| PersonaMapping {
+            id: m.id.clone(),
+            account_identifier: m.account_identifier.clone(),
+            arn_pattern: m.arn_pattern.clone(),
+            account_uuid: None,
+        })
+        .collect();
+    policy_text(org, &mappings)
 }
 
 /// The compiled policies, per org.
@@ -88,20 +72,30 @@ impl OrgPolicies {
         &self.files
     }
 
-    /// Compiles the files with `mappings` as `org`'s API rules, without
-    /// installing anything. Errors name the generated source
-    /// [`mappings_source_name`].
+    /// Compiles the files with `mappings` as `org`'s API rules and lints
+    /// that org, without installing anything. `Err` holds the compile errors,
+    /// or every lint diagnostic when lint found an error (an invalid pattern,
+    /// two rules that can match one caller with equal specificity and
+    /// different accounts, a `test` block the change breaks, …). Diagnostics
+    /// in the mappings name the generated source [`mappings_source_name`].
     pub fn compile_with(
         &self,
         org: &str,
         mappings: &[StoredMapping],
-    ) -> Result<(SourceMap, CompiledPolicy), Diagnostics> {
+    ) -> Result<(SourceMap, CompiledPolicy), (SourceMap, Diagnostics)> {
         let mut sources = self.files.clone();
         sources.add(
             mappings_source_name(org),
             mappings_policy_text(org, mappings),
         );
-        let policy = CompiledPolicy::compile(&sources)?;
+        let policy = match CompiledPolicy::compile(&sources) {
+            Ok(policy) => policy,
+            Err(diagnostics) => return Err((sources, diagnostics)),
+        };
+        let findings = lint::lint(&policy, lint::Options { org: Some(org) });
+        if lint::has_errors(&findings) {
+            return Err((sources, Diagnostics(findings)));
+        }
         Ok((sources, policy))
     }
 

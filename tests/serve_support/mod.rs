@@ -17,6 +17,8 @@ pub const OTHER_ORG: &str = "6f1d2c3b-4a5e-4f60-8b7a-9c8d7e6f5a4b";
 pub const POLICY: &str = r#"
 org "0b5c9b6e-8a3e-4b6f-9d3f-2f1c7a2b9e10" {
     deny "arn:aws:sts::123456789012:assumed-role/blocked-role" as blocked
+    map "arn:aws:sts::123456789012:assumed-role/shared-role" to "shared@example.com" as shared
+    test "arn:aws:sts::123456789012:assumed-role/shared-role/s1" -> "shared@example.com"
     test "arn:aws:sts::123456789012:assumed-role/blocked-role/e2e" -> deny
 }
 org "6f1d2c3b-4a5e-4f60-8b7a-9c8d7e6f5a4b" {
