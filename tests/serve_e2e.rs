@@ -86,7 +86,7 @@ fn datadog_client_end_to_end() {
     assert_eq!(claims["org"], ORG);
     assert_eq!(
         claims["aws_arn"],
-        "arn:aws:sts::123456789012:assumed-role/terraform-runner/e2e"
+        "arn:aws:sts::123456789012:assumed-role/terraform-runner/tf-42"
     );
     assert_eq!(claims["aws_account"], "123456789012");
     assert_eq!(claims["rule"], v["created_id"].as_str().unwrap());

@@ -98,6 +98,16 @@ pub async fn get(
     ))
 }
 
+/// 409: the pattern is already mapped in the org.
+fn duplicate(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "duplicate",
+        format!("this ARN pattern is already mapped (mapping {id})"),
+    )
+    .pointer("/data/attributes/arn_pattern")
+}
+
 /// What a create request asks for.
 struct NewMapping {
     account_identifier: String,
@@ -186,12 +196,7 @@ pub async fn create(
         let org = who.org;
         let mut mappings = state.store.mappings(&org).map_err(store_error)?;
         if let Some(existing) = mappings.iter().find(|m| m.arn_pattern == new.arn_pattern) {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "duplicate",
-                format!("this ARN pattern is already mapped (mapping {})", existing.id),
-            )
-            .pointer("/data/attributes/arn_pattern"));
+            return Err(duplicate(&existing.id));
         }
         let mapping = StoredMapping {
             id: uuid::Uuid::new_v4().to_string(),
@@ -232,12 +237,7 @@ pub async fn create(
         match state.store.insert_mapping(&mapping) {
             Ok(()) => {}
             Err(StoreError::Duplicate(id)) => {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "duplicate",
-                    format!("this ARN pattern is already mapped (mapping {id})"),
-                )
-                .pointer("/data/attributes/arn_pattern"));
+                return Err(duplicate(&id));
             }
             Err(e) => return Err(store_error(e)),
         }

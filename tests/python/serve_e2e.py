@@ -18,7 +18,6 @@ import sys
 import urllib.parse
 import urllib.request
 
-import boto3
 import jwt
 from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.aws import AWSAuth
@@ -36,9 +35,9 @@ from datadog_api_client.v2.model.aws_cloud_auth_persona_mapping_create_request i
 from datadog_api_client.v2.model.aws_cloud_auth_persona_mapping_type import (
     AWSCloudAuthPersonaMappingType,
 )
+from setup_principals import ACCOUNT, setup
 
 moto, server, org, other_org, api_key, app_key = sys.argv[1:7]
-ACCOUNT = "123456789012"
 ROLES = ["terraform-runner", "unmapped-role", "blocked-role"]
 UNSTABLE = [
     "list_aws_cloud_auth_persona_mappings",
@@ -50,28 +49,7 @@ UNSTABLE = [
 
 def setup_principals():
     """5 + len(ROLES) unauthenticated IAM calls, then AssumeRole per role."""
-    anon = dict(endpoint_url=moto, region_name="us-east-1",
-                aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
-    iam = boto3.client("iam", **anon)
-    iam.create_user(UserName="alice")
-    key = iam.create_access_key(UserName="alice")["AccessKey"]
-    iam.put_user_policy(
-        UserName="alice", PolicyName="all",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/alice"},
-         "Action": "sts:AssumeRole"}]})
-    for role in ROLES:
-        iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
-    sts = boto3.client("sts", endpoint_url=moto, region_name="us-east-1",
-                       aws_access_key_id=key["AccessKeyId"],
-                       aws_secret_access_key=key["SecretAccessKey"])
-    creds = {}
-    for role in ROLES:
-        c = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{role}",
-                            RoleSessionName="e2e")["Credentials"]
-        creds[role] = c
+    _key, creds = setup(moto, ROLES)
     return creds
 
 
