@@ -4,6 +4,8 @@
 //! ```text
 //! cargo bench --bench suite                      # short run, a few minutes
 //! ARNMAP_BENCH_FULL=1 cargo bench --bench suite  # longer samples
+//! ARNMAP_BENCH_SIZES=1k,100k cargo bench --bench suite    # some sizes only
+//! ARNMAP_BENCH_COMPILE_ONLY=1 ...                 # compile and exit (profiling)
 //! ```
 //!
 //! For 1k, 100k and 1M generated rules: compile time and retained heap bytes
@@ -86,8 +88,10 @@ fn config(full: bool) -> Criterion {
 }
 
 fn live_bytes(region: &Region<'_, System>) -> isize {
+    // stats_alloc already counts a realloc's growth or shrink in
+    // bytes_allocated / bytes_deallocated (bytes_reallocated repeats it).
     let s = region.change();
-    s.bytes_allocated as isize - s.bytes_deallocated as isize + s.bytes_reallocated
+    s.bytes_allocated as isize - s.bytes_deallocated as isize
 }
 
 /// Compiles the generated text, timing it and counting the heap it keeps.
@@ -408,7 +412,21 @@ fn main() {
         {
             continue;
         }
+        if std::env::var_os("ARNMAP_BENCH_COMPILE_ONLY").is_some() {
+            // For profilers: compile and report, nothing else.
+            let (policy, took, per_rule) = compile(size);
+            eprintln!(
+                "{}: compiled in {took:.2?}, {per_rule:.0} B/rule, {:?}",
+                size.label,
+                policy.stats()
+            );
+            drop(policy);
+            continue;
+        }
         built.push(size_run(&mut c, size));
+    }
+    if std::env::var_os("ARNMAP_BENCH_COMPILE_ONLY").is_some() {
+        return;
     }
     parsing(&mut c);
     c.final_summary();

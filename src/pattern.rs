@@ -124,7 +124,8 @@ pub struct Pattern {
     starts: [u16; 5],
     literal_len: u16,
     rewrite: Rewrite,
-    warnings: Vec<PatternWarning>,
+    /// Boxed slice: no allocation and 8 bytes fewer per rule than a `Vec`.
+    warnings: Box<[PatternWarning]>,
 }
 
 impl fmt::Debug for Pattern {
@@ -214,7 +215,7 @@ impl Pattern {
             text: normalised.into(),
             starts,
             rewrite,
-            warnings,
+            warnings: warnings.into_boxed_slice(),
         })
     }
 
