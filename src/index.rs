@@ -158,6 +158,18 @@ fn literal_fits(form: FormKind, resource: &str) -> bool {
     }
 }
 
+/// Can a wildcard resource whose literal prefix is `prefix` match a form of
+/// this kind? A form's fixed number of `/` cannot be exceeded by the prefix
+/// (`assumed-role/ci-5/gh-*` never matches a session-less role).
+fn prefix_fits(form: FormKind, prefix: &str) -> bool {
+    let slashes = prefix.bytes().filter(|&b| b == b'/').count();
+    match form {
+        FormKind::AssumedRole => slashes <= 2,
+        FormKind::SessionlessRole | FormKind::Role => slashes <= 1,
+        FormKind::User | FormKind::FederatedUser | FormKind::Root => true,
+    }
+}
+
 fn prefix_strategy(depth: usize, long: bool) -> u8 {
     (depth.min(MAX_DEPTH) * 2 + usize::from(long)) as u8
 }
@@ -179,8 +191,12 @@ impl Index {
             let resource = pattern.resource();
             let literal = !wildcard::has_wildcard(resource);
             for form in FormKind::ALL {
-                if !pattern.may_match_form_kind(form) || (literal && !literal_fits(form, resource))
-                {
+                let fits = if literal {
+                    literal_fits(form, resource)
+                } else {
+                    prefix_fits(form, wildcard::literal_prefix(resource))
+                };
+                if !fits || !pattern.may_match_form_kind(form) {
                     continue;
                 }
                 let Some(mask) = meta

@@ -123,6 +123,9 @@ pub struct Pattern {
     /// Byte offsets where sections 1..=5 start (after each `:`).
     starts: [u16; 5],
     literal_len: u16,
+    /// Bit `i` is set when section `i` holds a wildcard (`matches` compares
+    /// the other sections with plain equality).
+    wild_sections: u8,
     rewrite: Rewrite,
     /// Boxed slice: no allocation and 8 bytes fewer per rule than a `Vec`.
     warnings: Box<[PatternWarning]>,
@@ -210,13 +213,27 @@ impl Pattern {
         for slot in &mut starts {
             *slot = found.next().unwrap_or_default();
         }
-        Ok(Pattern {
+        let mut pattern = Pattern {
             literal_len: wildcard::literal_len(&normalised) as u16,
             text: normalised.into(),
             starts,
+            wild_sections: 0,
             rewrite,
             warnings: warnings.into_boxed_slice(),
-        })
+        };
+        pattern.wild_sections = (0..6)
+            .filter(|&i| wildcard::has_wildcard(pattern.section(i)))
+            .fold(0, |bits, i| bits | 1 << i);
+        Ok(pattern)
+    }
+
+    /// Does section `i` of the pattern match `text`?
+    fn section_matches(&self, i: usize, text: &str) -> bool {
+        if self.wild_sections & (1 << i) == 0 {
+            self.section(i) == text
+        } else {
+            wildcard::matches(self.section(i), text)
+        }
     }
 
     /// The normalised pattern text.
@@ -304,12 +321,12 @@ impl Pattern {
     /// Does this pattern match one form of a caller (partition and account are the caller's)?
     pub fn matches_form(&self, partition: Partition, account: &str, form: &Form<'_>) -> bool {
         let service = form.service().as_str();
-        wildcard::matches(self.resource(), form.resource)
-            && wildcard::matches(self.account(), account)
-            && wildcard::matches(self.service(), service)
-            && wildcard::matches(self.partition(), partition.as_str())
-            && wildcard::matches(self.region(), "")
-            && wildcard::matches(self.arn_section(), "arn")
+        self.section_matches(5, form.resource)
+            && self.section_matches(4, account)
+            && self.section_matches(2, service)
+            && self.section_matches(1, partition.as_str())
+            && self.section_matches(3, "")
+            && self.section_matches(0, "arn")
     }
 
     /// SPEC §2's definition: does the pattern match at least one form of the caller?
