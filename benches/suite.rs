@@ -6,6 +6,7 @@
 //! ARNMAP_BENCH_FULL=1 cargo bench --bench suite  # longer samples
 //! ARNMAP_BENCH_SIZES=1k,100k cargo bench --bench suite    # some sizes only
 //! ARNMAP_BENCH_COMPILE_ONLY=1 ...                 # compile and exit (profiling)
+//! ARNMAP_BENCH_PROFILE_LOOKUPS=N ...              # N lookups of the first size, exit
 //! ```
 //!
 //! For 1k, 100k and 1M generated rules: compile time and retained heap bytes
@@ -174,6 +175,26 @@ fn size_run(c: &mut Criterion, size: &Size) -> Built {
             m
         });
     eprintln!("{}: decisions over the caller mix: {kinds:?}", size.label);
+    if let Some(n) = std::env::var("ARNMAP_BENCH_PROFILE_LOOKUPS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        // For callgrind / perf: n lookups over the caller mix, nothing else.
+        let started = Instant::now();
+        let mut mapped = 0usize;
+        for (org, id) in callers.iter().cycle().take(n) {
+            mapped += usize::from(matches!(
+                policy.evaluate(org, &Caller::new(id)),
+                arnmap::Verdict::Mapped { .. }
+            ));
+        }
+        eprintln!(
+            "{}: {n} lookups ({mapped} mapped) in {:.2?}",
+            size.label,
+            started.elapsed()
+        );
+        std::process::exit(0);
+    }
     let group = format!("lookup_{}", size.label);
     assert_agrees("linear", &policy, &callers, |org, caller| {
         baseline::linear(&policy, org, caller).to_decision(&policy)

@@ -221,7 +221,7 @@ impl CompiledPolicy {
         let matched: SmallVec<[&Rule; 8]> = candidates
             .iter()
             .filter_map(|&i| self.rules.get(i as usize))
-            .filter(|rule| rule.pattern.matches(caller.identity))
+            .filter(|rule| rule.pattern.matches_fitting(caller.identity))
             .collect();
         decision::resolve(matched.iter().copied(), caller)
     }

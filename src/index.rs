@@ -145,31 +145,6 @@ fn key(org: OrgId, form: FormKind, account: u64, strategy: u8, text: &[u8]) -> u
     h.finish()
 }
 
-/// Can a literal resource be the resource of a form of this kind? Only the
-/// slash count is checked: `assumed-role/R/S` has two, `assumed-role/R` and
-/// `role/R` one (names never hold `/`). Keeps exact session-less rules out
-/// of the assumed-role buckets they can never match.
-fn literal_fits(form: FormKind, resource: &str) -> bool {
-    let slashes = resource.bytes().filter(|&b| b == b'/').count();
-    match form {
-        FormKind::AssumedRole => slashes == 2,
-        FormKind::SessionlessRole | FormKind::Role => slashes == 1,
-        FormKind::User | FormKind::FederatedUser | FormKind::Root => true,
-    }
-}
-
-/// Can a wildcard resource whose literal prefix is `prefix` match a form of
-/// this kind? A form's fixed number of `/` cannot be exceeded by the prefix
-/// (`assumed-role/ci-5/gh-*` never matches a session-less role).
-fn prefix_fits(form: FormKind, prefix: &str) -> bool {
-    let slashes = prefix.bytes().filter(|&b| b == b'/').count();
-    match form {
-        FormKind::AssumedRole => slashes <= 2,
-        FormKind::SessionlessRole | FormKind::Role => slashes <= 1,
-        FormKind::User | FormKind::FederatedUser | FormKind::Root => true,
-    }
-}
-
 fn prefix_strategy(depth: usize, long: bool) -> u8 {
     (depth.min(MAX_DEPTH) * 2 + usize::from(long)) as u8
 }
@@ -189,14 +164,8 @@ impl Index {
                 Literal::Wild => (WILD_ACCOUNT, 1),
             };
             let resource = pattern.resource();
-            let literal = !wildcard::has_wildcard(resource);
             for form in FormKind::ALL {
-                let fits = if literal {
-                    literal_fits(form, resource)
-                } else {
-                    prefix_fits(form, wildcard::literal_prefix(resource))
-                };
-                if !fits || !pattern.may_match_form_kind(form) {
+                if !pattern.fits_form_kind(form) {
                     continue;
                 }
                 let Some(mask) = meta
@@ -282,9 +251,12 @@ impl Index {
                 if mask & EXACT_BIT != 0 {
                     self.probe(key(org, form.kind, account, EXACT, resource), out);
                 }
-                if mask & !EXACT_BIT == 0 {
+                let prefixes = mask & !EXACT_BIT;
+                if prefixes == 0 {
                     continue;
                 }
+                // The deepest prefix key the scope uses: no need to look past it.
+                let deepest = (31 - prefixes.leading_zeros()) as usize / 2;
                 let boundaries = std::iter::once(0).chain(
                     resource
                         .iter()
@@ -293,6 +265,9 @@ impl Index {
                         .map(|(i, _)| i + 1),
                 );
                 for (depth, boundary) in boundaries.enumerate() {
+                    if depth > deepest && deepest < MAX_DEPTH {
+                        break;
+                    }
                     let short = prefix_strategy(depth, false);
                     if mask & (1 << short) != 0
                         && let Some(text) = resource.get(..boundary)

@@ -126,6 +126,9 @@ pub struct Pattern {
     /// Bit `i` is set when section `i` holds a wildcard (`matches` compares
     /// the other sections with plain equality).
     wild_sections: u8,
+    /// Bit `kind.index()` is set when the pattern may match a form of that
+    /// kind (see [`Pattern::fits_form_kind`]).
+    kinds: u8,
     rewrite: Rewrite,
     /// Boxed slice: no allocation and 8 bytes fewer per rule than a `Vec`.
     warnings: Box<[PatternWarning]>,
@@ -218,12 +221,20 @@ impl Pattern {
             text: normalised.into(),
             starts,
             wild_sections: 0,
+            kinds: 0,
             rewrite,
             warnings: warnings.into_boxed_slice(),
         };
         pattern.wild_sections = (0..6)
             .filter(|&i| wildcard::has_wildcard(pattern.section(i)))
             .fold(0, |bits, i| bits | 1 << i);
+        pattern.kinds = FormKind::ALL
+            .iter()
+            .filter(|&&kind| {
+                may_match_form_kind(pattern.service(), pattern.resource(), kind)
+                    && slashes_fit(kind, pattern.resource())
+            })
+            .fold(0, |bits, kind| bits | 1 << kind.index());
         Ok(pattern)
     }
 
@@ -316,6 +327,23 @@ impl Pattern {
     /// `true` may still match nothing, a `false` is certain.
     pub fn may_match_form_kind(&self, kind: FormKind) -> bool {
         may_match_form_kind(self.service(), self.resource(), kind)
+    }
+
+    /// Could this pattern match some form of kind `kind`? Sharper than
+    /// [`Pattern::may_match_form_kind`] (it also counts the `/` a form of the
+    /// kind has), and still certain when `false`. The index files a rule
+    /// only under these kinds.
+    pub fn fits_form_kind(&self, kind: FormKind) -> bool {
+        self.kinds & (1 << kind.index()) != 0
+    }
+
+    /// [`Pattern::matches`] for the indexed matcher: the same answer, but
+    /// forms of kinds the pattern cannot fit are not compared.
+    pub fn matches_fitting(&self, identity: &CallerIdentity) -> bool {
+        identity.forms().any(|form| {
+            self.fits_form_kind(form.kind)
+                && self.matches_form(identity.partition(), identity.account(), &form)
+        })
     }
 
     /// Does this pattern match one form of a caller (partition and account are the caller's)?
@@ -481,6 +509,25 @@ fn valid_user_resource(rest: &str) -> bool {
 /// (`user/*` matches `user/eng/alice`; `user/eng/*` matches `user/eng/ops/bob`.)
 fn user_wildcard_crosses_path(resource: &str) -> bool {
     resource.contains('*')
+}
+
+/// Can a resource have as many `/` as a form of this kind? A form of an
+/// assumed role has exactly two (`assumed-role/R/S`), a session-less or role
+/// form exactly one (names never hold `/`). A literal resource must have that
+/// many; a wildcard one at most that many before its first wildcard
+/// (`assumed-role/ci-5/gh-*` never matches a session-less form).
+fn slashes_fit(kind: FormKind, resource: &str) -> bool {
+    let limit = match kind {
+        FormKind::AssumedRole => 2,
+        FormKind::SessionlessRole | FormKind::Role => 1,
+        FormKind::User | FormKind::FederatedUser | FormKind::Root => return true,
+    };
+    let count = |s: &str| s.bytes().filter(|&b| b == b'/').count();
+    if wildcard::has_wildcard(resource) {
+        count(wildcard::literal_prefix(resource)) <= limit
+    } else {
+        count(resource) == limit
+    }
 }
 
 /// Could a pattern with this service and resource glob match some form of
