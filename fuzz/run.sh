@@ -27,7 +27,7 @@ for t in "${targets[@]}"; do
     rc=0
     cargo fuzz run "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
         -max_total_time="$secs" -max_len=4096 -print_final_stats=1 "${dict[@]}" >"$log" 2>&1 || rc=$?
-    grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|thread .* panicked|Test unit written)' "$log" || true
+    grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|thread .* panicked|Test unit written)' "$log" || true
     if [ "$rc" -ne 0 ]; then
         tail -n 40 "$log"
         echo "fuzz target $t failed (exit $rc); the input is in fuzz/artifacts/$t/"

@@ -15,8 +15,11 @@ use arnmap::{Caller, CallerIdentity, CompiledPolicy, Pattern, SourceMap};
 /// Inputs longer than this are ignored: they only slow the fuzzer down.
 pub const MAX_INPUT: usize = 16 * 1024;
 
+/// A target's body.
+pub type Target = fn(&[u8]);
+
 /// Every target, by name, for the regression replay.
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+pub const TARGETS: [(&str, Target); 5] = [
     ("policy_parser", policy_parser),
     ("identity", identity),
     ("pattern", pattern),
