@@ -1,9 +1,10 @@
 //! The indexed matcher: finds the rules whose patterns can match a caller
 //! without scanning the rules.
 //!
-//! Each rule is filed under every form kind it may match (user, assumed-role,
-//! session-less role, role, federated user, root), its literal account (or
-//! "any account"), and one key taken from its resource section:
+//! Each rule is filed under every form kind it may match
+//! ([`Pattern::fits_form_kind`](crate::pattern::Pattern::fits_form_kind): user,
+//! assumed-role, session-less role, role, federated user, root), its literal
+//! account (or "any account"), and one key taken from its resource section:
 //!
 //! * a literal resource is keyed by itself (exact strategy);
 //! * a wildcard resource is keyed by its literal prefix cut back to the last
@@ -14,9 +15,10 @@
 //! position after each `/`), so a lookup probes at most
 //! `forms × 2 account scopes × (1 + 2 × boundaries)` hash keys, and only those
 //! the org actually uses (a bit mask per org, form and scope). The cost depends
-//! on the caller, not on the number of rules. Keys are 64-bit hashes; a
-//! collision only adds candidates, which are all checked against the full
-//! pattern, so correctness never depends on the hash.
+//! on the caller, not on the number of rules. Keys are 64-bit hashes kept in
+//! one open-addressing table (linear probing, at most ⅔ full, a single-rule
+//! bucket stored inline); a collision only adds candidates, which are all
+//! checked against the full pattern, so correctness never depends on the hash.
 
 use std::hash::Hasher;
 
