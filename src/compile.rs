@@ -3,6 +3,7 @@
 //! with its span, all in one pass.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
@@ -98,6 +99,8 @@ impl CompiledPolicy {
             org_ids: FxHashMap::default(),
             rules: Vec::new(),
             names: FxHashMap::default(),
+            regexes: FxHashMap::default(),
+            globs: FxHashMap::default(),
         };
         for (_, file) in &files {
             compiler.file(file);
@@ -155,6 +158,7 @@ impl CompiledPolicy {
             }
             org.rules
                 .sort_by_key(|&r| rules.get(r as usize).map_or(0, |rule| rule.decl));
+            org.rules.shrink_to_fit();
         }
         let index = Index::build(&rules, orgs.len());
         CompiledPolicy {
@@ -213,11 +217,13 @@ impl CompiledPolicy {
         let mut candidates: SmallVec<[u32; 16]> = SmallVec::new();
         self.index
             .candidates(org_id, caller.identity, &mut candidates);
-        let matched = candidates
+        // Match each candidate once: precedence walks the matches twice.
+        let matched: SmallVec<[&Rule; 8]> = candidates
             .iter()
             .filter_map(|&i| self.rules.get(i as usize))
-            .filter(|rule| rule.pattern.matches(caller.identity));
-        decision::resolve(matched, caller)
+            .filter(|rule| rule.pattern.matches_fitting(caller.identity))
+            .collect();
+        decision::resolve(matched.iter().copied(), caller)
     }
 
     /// Decides with the reference matcher: SPEC §2–3 written literally.
@@ -247,6 +253,9 @@ struct Compiler<'a> {
     rules: Vec<Rule>,
     /// `(org, name)` → span of the first rule with that name.
     names: FxHashMap<(OrgId, Box<str>), Span>,
+    /// Compiled regexes and globs by source, shared between rules.
+    regexes: FxHashMap<Box<str>, Arc<regex::Regex>>,
+    globs: FxHashMap<Box<str>, Arc<globset::GlobMatcher>>,
 }
 
 impl Compiler<'_> {
@@ -421,8 +430,16 @@ impl Compiler<'_> {
                     (Operator::Ne, o) => Test::Ne(one(o)?.node.into()),
                     (Operator::Matches, o) => {
                         let s = one(o)?;
-                        match condition::compile_glob(&s.node) {
-                            Ok(g) => Test::Glob(Box::new(g)),
+                        let compiled = match self.globs.get(s.node.as_str()) {
+                            Some(g) => Ok(Arc::clone(g)),
+                            None => condition::compile_glob(&s.node).map(|g| {
+                                let g = Arc::new(g);
+                                self.globs.insert(s.node.as_str().into(), Arc::clone(&g));
+                                g
+                            }),
+                        };
+                        match compiled {
+                            Ok(g) => Test::Glob(g),
                             Err(e) => {
                                 self.diags.push(
                                     Diagnostic::error(Code::InvalidGlob, s.span, e.to_string())
@@ -437,8 +454,16 @@ impl Compiler<'_> {
                     }
                     (Operator::Regex, o) => {
                         let s = one(o)?;
-                        match condition::compile_regex(&s.node) {
-                            Ok(r) => Test::Regex(Box::new(r)),
+                        let compiled = match self.regexes.get(s.node.as_str()) {
+                            Some(r) => Ok(Arc::clone(r)),
+                            None => condition::compile_regex(&s.node).map(|r| {
+                                let r = Arc::new(r);
+                                self.regexes.insert(s.node.as_str().into(), Arc::clone(&r));
+                                r
+                            }),
+                        };
+                        match compiled {
+                            Ok(r) => Test::Regex(r),
                             Err(e) => {
                                 self.diags.push(
                                     Diagnostic::error(Code::InvalidRegex, s.span, e.to_string())

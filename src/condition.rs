@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::identity::CallerIdentity;
 
@@ -161,10 +162,12 @@ pub enum Test {
     Ne(Box<str>),
     /// One of.
     In(Box<[Box<str>]>),
-    /// Matches a glob (`*` may cross `/`).
-    Glob(Box<globset::GlobMatcher>),
+    /// Matches a glob (`*` may cross `/`). Shared by every rule with the same glob.
+    Glob(Arc<globset::GlobMatcher>),
     /// A regex search (anchor it with `^…$` to match the whole value).
-    Regex(Box<regex::Regex>),
+    /// Shared by every rule with the same source: a compiled regex and its
+    /// match caches are kilobytes, and policies repeat the same few.
+    Regex(Arc<regex::Regex>),
 }
 
 impl Test {

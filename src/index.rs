@@ -1,9 +1,10 @@
 //! The indexed matcher: finds the rules whose patterns can match a caller
 //! without scanning the rules.
 //!
-//! Each rule is filed under every form kind it may match (user, assumed-role,
-//! session-less role, role, federated user, root), its literal account (or
-//! "any account"), and one key taken from its resource section:
+//! Each rule is filed under every form kind it may match
+//! ([`Pattern::fits_form_kind`](crate::pattern::Pattern::fits_form_kind): user,
+//! assumed-role, session-less role, role, federated user, root), its literal
+//! account (or "any account"), and one key taken from its resource section:
 //!
 //! * a literal resource is keyed by itself (exact strategy);
 //! * a wildcard resource is keyed by its literal prefix cut back to the last
@@ -14,13 +15,14 @@
 //! position after each `/`), so a lookup probes at most
 //! `forms × 2 account scopes × (1 + 2 × boundaries)` hash keys, and only those
 //! the org actually uses (a bit mask per org, form and scope). The cost depends
-//! on the caller, not on the number of rules. Keys are 64-bit hashes; a
-//! collision only adds candidates, which are all checked against the full
-//! pattern, so correctness never depends on the hash.
+//! on the caller, not on the number of rules. Keys are 64-bit hashes kept in
+//! one open-addressing table (linear probing, at most ⅔ full, a single-rule
+//! bucket stored inline); a collision only adds candidates, which are all
+//! checked against the full pattern, so correctness never depends on the hash.
 
 use std::hash::Hasher;
 
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::FxHasher;
 use smallvec::SmallVec;
 
 use crate::compile::{OrgId, Rule};
@@ -32,19 +34,17 @@ use crate::wildcard;
 pub const KEY_CHARS: usize = 4;
 const WILD_ACCOUNT: u64 = u64::MAX;
 const EXACT: u8 = u8::MAX;
-const MAX_DEPTH: usize = 15;
+/// Prefix keys deeper than this share the deepest strategy (their text still differs).
+const MAX_DEPTH: usize = 14;
+/// Bit of a scope's mask set when some rule of the scope has an exact key;
+/// bits `0..=29` are the prefix strategies (`depth * 2 + long`).
+const EXACT_BIT: u32 = 1 << 31;
 
-#[derive(Debug, Clone, Copy, Default)]
-struct ScopeMeta {
-    exact: bool,
-    /// Bit `depth * 2 + long` is set when some prefix key has that shape.
-    prefix_mask: u32,
-}
-
+/// `[form kind][0 = literal account, 1 = any account]` → which key shapes
+/// the org uses, so that a lookup probes only those.
 #[derive(Debug, Clone, Copy, Default)]
 struct OrgMeta {
-    /// `[form kind][0 = literal account, 1 = any account]`
-    scopes: [[ScopeMeta; 2]; 6],
+    scopes: [[u32; 2]; 6],
 }
 
 /// Sizes of the compiled index, for benchmarks and `arnmap` diagnostics.
@@ -60,12 +60,79 @@ pub struct IndexStats {
     pub orgs: usize,
 }
 
+/// One slot of the key table: a key and its rules. A bucket of one rule
+/// keeps the rule index in `start` itself (most buckets), so a hit costs one
+/// memory access; larger buckets point into [`Index::entries`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    key: u64,
+    start: u32,
+    /// 0 for an empty slot.
+    len: u32,
+}
+
+/// An open-addressing table of 64-bit keys with linear probing, sized for a
+/// load of at most 2/3 (no power-of-two rounding) and built once.
+#[derive(Debug, Default)]
+struct Table {
+    slots: Box<[Slot]>,
+    keys: usize,
+}
+
+impl Table {
+    fn with_keys(keys: usize) -> Table {
+        let size = if keys == 0 { 0 } else { keys + keys / 2 + 1 };
+        Table {
+            slots: vec![Slot::default(); size].into_boxed_slice(),
+            keys: 0,
+        }
+    }
+
+    /// The slot a key starts probing at (Lemire's multiply-shift range reduction).
+    fn home(&self, key: u64) -> usize {
+        ((u128::from(key) * self.slots.len() as u128) >> 64) as usize
+    }
+
+    fn insert(&mut self, key: u64, start: u32, len: u32) {
+        let n = self.slots.len();
+        let mut i = self.home(key);
+        for _ in 0..n {
+            match self.slots.get_mut(i) {
+                Some(slot) if slot.len == 0 => {
+                    *slot = Slot { key, start, len };
+                    self.keys += 1;
+                    return;
+                }
+                _ => i = if i + 1 == n { 0 } else { i + 1 },
+            }
+        }
+    }
+
+    fn get(&self, key: u64) -> Option<Slot> {
+        let n = self.slots.len();
+        let mut i = self.home(key);
+        for _ in 0..n {
+            let slot = *self.slots.get(i)?;
+            if slot.len == 0 {
+                return None;
+            }
+            if slot.key == key {
+                return Some(slot);
+            }
+            i = if i + 1 == n { 0 } else { i + 1 };
+        }
+        None
+    }
+}
+
 /// The index over a policy's rules (immutable, `Send + Sync`).
 #[derive(Debug, Default)]
 pub struct Index {
     orgs: Vec<OrgMeta>,
-    buckets: FxHashMap<u64, (u32, u32)>,
+    table: Table,
     entries: Vec<u32>,
+    /// Rule entries under all keys (single-rule buckets included).
+    filed: usize,
     rules: usize,
 }
 
@@ -100,10 +167,10 @@ impl Index {
             };
             let resource = pattern.resource();
             for form in FormKind::ALL {
-                if !pattern.may_match_form_kind(form) {
+                if !pattern.fits_form_kind(form) {
                     continue;
                 }
-                let Some(slot) = meta
+                let Some(mask) = meta
                     .scopes
                     .get_mut(form.index())
                     .and_then(|s| s.get_mut(scope))
@@ -117,7 +184,7 @@ impl Index {
                     let long = prefix.len() - boundary >= KEY_CHARS;
                     let end = if long { boundary + KEY_CHARS } else { boundary };
                     let strategy = prefix_strategy(depth, long);
-                    slot.prefix_mask |= 1 << strategy;
+                    *mask |= 1 << strategy;
                     key(
                         rule.org,
                         form,
@@ -126,37 +193,47 @@ impl Index {
                         prefix.as_bytes().get(..end).unwrap_or_default(),
                     )
                 } else {
-                    slot.exact = true;
+                    *mask |= EXACT_BIT;
                     key(rule.org, form, account, EXACT, resource.as_bytes())
                 };
                 pairs.push((k, i as u32));
             }
         }
         pairs.sort_unstable();
-        let mut buckets = FxHashMap::default();
-        buckets.reserve(pairs.len());
-        let mut entries = Vec::with_capacity(pairs.len());
-        for group in pairs.chunk_by(|a, b| a.0 == b.0) {
-            let start = entries.len() as u32;
-            entries.extend(group.iter().map(|&(_, r)| r));
-            if let Some(&(k, _)) = group.first() {
-                buckets.insert(k, (start, group.len() as u32));
+        let groups = pairs.chunk_by(|a, b| a.0 == b.0);
+        let mut table = Table::with_keys(groups.clone().count());
+        let mut entries = Vec::new();
+        for group in groups {
+            let Some(&(k, first)) = group.first() else {
+                continue;
+            };
+            if let [_] = group {
+                table.insert(k, first, 1);
+            } else {
+                let start = entries.len() as u32;
+                entries.extend(group.iter().map(|&(_, r)| r));
+                table.insert(k, start, group.len() as u32);
             }
         }
-        buckets.shrink_to_fit();
+        entries.shrink_to_fit();
         Index {
             orgs,
-            buckets,
+            table,
             entries,
+            filed: pairs.len(),
             rules: rules.len(),
         }
     }
 
     fn probe(&self, k: u64, out: &mut SmallVec<[u32; 16]>) {
-        if let Some(&(start, len)) = self.buckets.get(&k)
-            && let Some(found) = self.entries.get(start as usize..(start + len) as usize)
-        {
-            out.extend_from_slice(found);
+        match self.table.get(k) {
+            Some(Slot { start, len: 1, .. }) => out.push(start),
+            Some(Slot { start, len, .. }) => {
+                if let Some(found) = self.entries.get(start as usize..(start + len) as usize) {
+                    out.extend_from_slice(found);
+                }
+            }
+            None => {}
         }
     }
 
@@ -172,13 +249,16 @@ impl Index {
                 continue;
             };
             let resource = form.resource.as_bytes();
-            for (scope, account) in scopes.iter().zip([account, WILD_ACCOUNT]) {
-                if scope.exact {
+            for (&mask, account) in scopes.iter().zip([account, WILD_ACCOUNT]) {
+                if mask & EXACT_BIT != 0 {
                     self.probe(key(org, form.kind, account, EXACT, resource), out);
                 }
-                if scope.prefix_mask == 0 {
+                let prefixes = mask & !EXACT_BIT;
+                if prefixes == 0 {
                     continue;
                 }
+                // The deepest prefix key the scope uses: no need to look past it.
+                let deepest = (31 - prefixes.leading_zeros()) as usize / 2;
                 let boundaries = std::iter::once(0).chain(
                     resource
                         .iter()
@@ -187,14 +267,17 @@ impl Index {
                         .map(|(i, _)| i + 1),
                 );
                 for (depth, boundary) in boundaries.enumerate() {
+                    if depth > deepest && deepest < MAX_DEPTH {
+                        break;
+                    }
                     let short = prefix_strategy(depth, false);
-                    if scope.prefix_mask & (1 << short) != 0
+                    if mask & (1 << short) != 0
                         && let Some(text) = resource.get(..boundary)
                     {
                         self.probe(key(org, form.kind, account, short, text), out);
                     }
                     let long = prefix_strategy(depth, true);
-                    if scope.prefix_mask & (1 << long) != 0
+                    if mask & (1 << long) != 0
                         && let Some(text) = resource.get(..boundary + KEY_CHARS)
                         && !text.get(boundary..).unwrap_or_default().contains(&b'/')
                     {
@@ -211,8 +294,8 @@ impl Index {
     pub fn stats(&self) -> IndexStats {
         IndexStats {
             rules: self.rules,
-            keys: self.buckets.len(),
-            entries: self.entries.len(),
+            keys: self.table.keys,
+            entries: self.filed,
             orgs: self.orgs.len(),
         }
     }

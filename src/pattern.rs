@@ -123,8 +123,15 @@ pub struct Pattern {
     /// Byte offsets where sections 1..=5 start (after each `:`).
     starts: [u16; 5],
     literal_len: u16,
+    /// Bit `i` is set when section `i` holds a wildcard (`matches` compares
+    /// the other sections with plain equality).
+    wild_sections: u8,
+    /// Bit `kind.index()` is set when the pattern may match a form of that
+    /// kind (see [`Pattern::fits_form_kind`]).
+    kinds: u8,
     rewrite: Rewrite,
-    warnings: Vec<PatternWarning>,
+    /// Boxed slice: no allocation and 8 bytes fewer per rule than a `Vec`.
+    warnings: Box<[PatternWarning]>,
 }
 
 impl fmt::Debug for Pattern {
@@ -209,13 +216,35 @@ impl Pattern {
         for slot in &mut starts {
             *slot = found.next().unwrap_or_default();
         }
-        Ok(Pattern {
+        let mut pattern = Pattern {
             literal_len: wildcard::literal_len(&normalised) as u16,
             text: normalised.into(),
             starts,
+            wild_sections: 0,
+            kinds: 0,
             rewrite,
-            warnings,
-        })
+            warnings: warnings.into_boxed_slice(),
+        };
+        pattern.wild_sections = (0..6)
+            .filter(|&i| wildcard::has_wildcard(pattern.section(i)))
+            .fold(0, |bits, i| bits | 1 << i);
+        pattern.kinds = FormKind::ALL
+            .iter()
+            .filter(|&&kind| {
+                may_match_form_kind(pattern.service(), pattern.resource(), kind)
+                    && slashes_fit(kind, pattern.resource())
+            })
+            .fold(0, |bits, kind| bits | 1 << kind.index());
+        Ok(pattern)
+    }
+
+    /// Does section `i` of the pattern match `text`?
+    fn section_matches(&self, i: usize, text: &str) -> bool {
+        if self.wild_sections & (1 << i) == 0 {
+            self.section(i) == text
+        } else {
+            wildcard::matches(self.section(i), text)
+        }
     }
 
     /// The normalised pattern text.
@@ -300,15 +329,32 @@ impl Pattern {
         may_match_form_kind(self.service(), self.resource(), kind)
     }
 
+    /// Could this pattern match some form of kind `kind`? Sharper than
+    /// [`Pattern::may_match_form_kind`] (it also counts the `/` a form of the
+    /// kind has), and still certain when `false`. The index files a rule
+    /// only under these kinds.
+    pub fn fits_form_kind(&self, kind: FormKind) -> bool {
+        self.kinds & (1 << kind.index()) != 0
+    }
+
+    /// [`Pattern::matches`] for the indexed matcher: the same answer, but
+    /// forms of kinds the pattern cannot fit are not compared.
+    pub fn matches_fitting(&self, identity: &CallerIdentity) -> bool {
+        identity.forms().any(|form| {
+            self.fits_form_kind(form.kind)
+                && self.matches_form(identity.partition(), identity.account(), &form)
+        })
+    }
+
     /// Does this pattern match one form of a caller (partition and account are the caller's)?
     pub fn matches_form(&self, partition: Partition, account: &str, form: &Form<'_>) -> bool {
         let service = form.service().as_str();
-        wildcard::matches(self.resource(), form.resource)
-            && wildcard::matches(self.account(), account)
-            && wildcard::matches(self.service(), service)
-            && wildcard::matches(self.partition(), partition.as_str())
-            && wildcard::matches(self.region(), "")
-            && wildcard::matches(self.arn_section(), "arn")
+        self.section_matches(5, form.resource)
+            && self.section_matches(4, account)
+            && self.section_matches(2, service)
+            && self.section_matches(1, partition.as_str())
+            && self.section_matches(3, "")
+            && self.section_matches(0, "arn")
     }
 
     /// SPEC §2's definition: does the pattern match at least one form of the caller?
@@ -471,6 +517,25 @@ fn user_wildcard_crosses_path(resource: &str) -> bool {
             c == b'*' && i + 1 == bytes.len() && i > 0 && bytes.get(i - 1) == Some(&b'/');
         (c == b'*' || c == b'?') && !trailing_slash_star
     })
+}
+
+/// Can a resource have as many `/` as a form of this kind? A form of an
+/// assumed role has exactly two (`assumed-role/R/S`), a session-less or role
+/// form exactly one (names never hold `/`). A literal resource must have that
+/// many; a wildcard one at most that many before its first wildcard
+/// (`assumed-role/ci-5/gh-*` never matches a session-less form).
+fn slashes_fit(kind: FormKind, resource: &str) -> bool {
+    let limit = match kind {
+        FormKind::AssumedRole => 2,
+        FormKind::SessionlessRole | FormKind::Role => 1,
+        FormKind::User | FormKind::FederatedUser | FormKind::Root => return true,
+    };
+    let count = |s: &str| s.bytes().filter(|&b| b == b'/').count();
+    if wildcard::has_wildcard(resource) {
+        count(wildcard::literal_prefix(resource)) <= limit
+    } else {
+        count(resource) == limit
+    }
 }
 
 /// Could a pattern with this service and resource glob match some form of

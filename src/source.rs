@@ -58,9 +58,10 @@ impl Source {
     /// A source from a name and its text.
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Source {
         let text: Arc<str> = text.into();
-        let line_starts = std::iter::once(0)
+        let mut line_starts: Vec<u32> = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i as u32 + 1))
             .collect();
+        line_starts.shrink_to_fit();
         Source {
             name: name.into(),
             text,

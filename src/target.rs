@@ -176,7 +176,7 @@ impl Target {
         match self {
             Target::Literal(s) => Ok(Cow::Borrowed(s)),
             Target::Template(pieces) => {
-                let mut out = String::new();
+                let mut out = String::with_capacity(64);
                 for piece in pieces.iter() {
                     match piece {
                         Piece::Text(t) => out.push_str(t),
@@ -231,12 +231,11 @@ pub fn is_account_identifier(s: &str) -> bool {
 
 /// `8-4-4-4-12` hexadecimal digits.
 pub fn is_uuid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
 }
 
 /// `local@domain.tld` with a conservative character set.
@@ -251,10 +250,10 @@ pub fn is_email(s: &str) -> bool {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..");
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
+    // At least two labels, each 1 to 63 letters, digits or inner `-`.
+    let domain_ok = domain.contains('.')
         && domain.len() <= 253
-        && labels.iter().all(|l| {
+        && domain.split('.').all(|l| {
             (1..=63).contains(&l.len())
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && !l.starts_with('-')

@@ -1,0 +1,197 @@
+//! The baselines the indexed matcher is compared with, each computing the same
+//! decisions (the suite asserts agreement on every caller before timing):
+//!
+//! * a linear scan with per-pattern `ArnLike` matching over the org's rules
+//!   (what Vault and Teleport do) — arnmap's reference matcher is exactly that;
+//! * one `regex::RegexSet` over all patterns of all orgs;
+//! * one `globset::GlobSet` over all patterns of all orgs.
+//!
+//! The sets match `ORG|FORM-ARN` against `ORG|PATTERN`, once per form of the
+//! caller, and hand the matching rules (in precedence order) to the same
+//! precedence walk as arnmap. The regex translation is exact (`*` → `[^:]*`,
+//! `?` → `[^:]`). globset's `*` cannot be told not to cross `:`, so the glob
+//! translation is exact only for callers whose resource holds no `:` (every
+//! caller of the generated sets; agreement is asserted anyway).
+
+use arnmap::compile::Rule;
+use arnmap::{Caller, CompiledPolicy, Verdict};
+
+/// Linear scan: every rule of the org, `ArnLike` on every form.
+pub fn linear<'p>(policy: &'p CompiledPolicy, org: &str, caller: &Caller<'_>) -> Verdict<'p> {
+    policy.evaluate_reference(org, caller)
+}
+
+fn org_of(policy: &CompiledPolicy, rule: &Rule) -> String {
+    policy
+        .orgs()
+        .get(rule.org as usize)
+        .map(|o| o.id.to_string())
+        .unwrap_or_default()
+}
+
+/// The texts a set is asked about: `ORG|ARN` for each form of the caller.
+fn subjects(org: &str, caller: &Caller<'_>) -> Vec<String> {
+    caller
+        .identity
+        .forms()
+        .map(|form| format!("{org}|{}", caller.identity.form_arn(&form)))
+        .collect()
+}
+
+fn resolve<'p>(
+    policy: &'p CompiledPolicy,
+    mut hits: Vec<usize>,
+    caller: &Caller<'_>,
+) -> Verdict<'p> {
+    hits.sort_unstable();
+    hits.dedup();
+    let rules = policy.rules();
+    arnmap::decision::resolve(hits.iter().filter_map(|&i| rules.get(i)), caller)
+}
+
+/// One `RegexSet` over every pattern (index = rule index).
+pub struct RegexBaseline {
+    set: regex::RegexSet,
+}
+
+impl RegexBaseline {
+    /// Compiles every rule's normalised pattern into one set.
+    pub fn build(policy: &CompiledPolicy) -> RegexBaseline {
+        let patterns: Vec<String> = policy
+            .rules()
+            .iter()
+            .map(|rule| {
+                let mut re = String::from("^");
+                re.push_str(&regex::escape(&org_of(policy, rule)));
+                re.push_str(r"\|");
+                let mut literal = [0u8; 4];
+                for c in rule.pattern.as_str().chars() {
+                    match c {
+                        '*' => re.push_str("[^:]*"),
+                        '?' => re.push_str("[^:]"),
+                        c => re.push_str(&regex::escape(c.encode_utf8(&mut literal))),
+                    }
+                }
+                re.push('$');
+                re
+            })
+            .collect();
+        let set = regex::RegexSetBuilder::new(patterns)
+            .size_limit(usize::MAX >> 4)
+            .dfa_size_limit(64 << 20)
+            .build();
+        match set {
+            Ok(set) => RegexBaseline { set },
+            Err(e) => {
+                eprintln!("RegexSet baseline does not build: {e}");
+                std::process::exit(2)
+            }
+        }
+    }
+
+    /// Decides like arnmap.
+    pub fn evaluate<'p>(
+        &self,
+        policy: &'p CompiledPolicy,
+        org: &str,
+        caller: &Caller<'_>,
+    ) -> Verdict<'p> {
+        let hits = subjects(org, caller)
+            .iter()
+            .flat_map(|s| self.set.matches(s).into_iter())
+            .collect();
+        resolve(policy, hits, caller)
+    }
+}
+
+/// `GlobSet`s over every pattern: one when globset can build it, else the
+/// fewest equal chunks that build (globset caps each set's regex NFA at
+/// 10 MiB, which patterns with a middle `*` exceed at 100k rules).
+pub struct GlobBaseline {
+    /// `(index of the chunk's first rule, the chunk's set)`.
+    sets: Vec<(usize, globset::GlobSet)>,
+}
+
+fn glob_of(policy: &CompiledPolicy, rule: &Rule) -> globset::Glob {
+    let mut glob = org_of(policy, rule);
+    glob.push('|');
+    for c in rule.pattern.as_str().chars() {
+        match c {
+            '[' | ']' | '{' | '}' | '\\' => {
+                glob.push('[');
+                glob.push(c);
+                glob.push(']');
+            }
+            c => glob.push(c),
+        }
+    }
+    match globset::GlobBuilder::new(&glob)
+        .literal_separator(false)
+        .backslash_escape(false)
+        .build()
+    {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("glob {glob:?} does not build: {e}");
+            std::process::exit(2)
+        }
+    }
+}
+
+impl GlobBaseline {
+    /// Compiles every rule's normalised pattern.
+    pub fn build(policy: &CompiledPolicy) -> GlobBaseline {
+        let globs: Vec<globset::Glob> = policy.rules().iter().map(|r| glob_of(policy, r)).collect();
+        let mut chunks = 1usize;
+        loop {
+            let size = globs.len().div_ceil(chunks).max(1);
+            let built: Result<Vec<_>, _> = globs
+                .chunks(size)
+                .enumerate()
+                .map(|(i, chunk)| {
+                    let mut builder = globset::GlobSetBuilder::new();
+                    for g in chunk {
+                        builder.add(g.clone());
+                    }
+                    builder.build().map(|set| (i * size, set))
+                })
+                .collect();
+            match built {
+                Ok(sets) => return GlobBaseline { sets },
+                Err(e) if size > 1 => {
+                    eprintln!(
+                        "{chunks} GlobSet(s) do not build ({e}); trying {}",
+                        chunks * 2
+                    );
+                    chunks *= 2;
+                }
+                Err(e) => {
+                    eprintln!("GlobSet baseline does not build: {e}");
+                    std::process::exit(2)
+                }
+            }
+        }
+    }
+
+    /// How many sets it took.
+    pub fn sets(&self) -> usize {
+        self.sets.len()
+    }
+
+    /// Decides like arnmap.
+    pub fn evaluate<'p>(
+        &self,
+        policy: &'p CompiledPolicy,
+        org: &str,
+        caller: &Caller<'_>,
+    ) -> Verdict<'p> {
+        let subjects = subjects(org, caller);
+        let mut hits = Vec::new();
+        for (first, set) in &self.sets {
+            for s in &subjects {
+                hits.extend(set.matches(s).into_iter().map(|i| first + i));
+            }
+        }
+        resolve(policy, hits, caller)
+    }
+}

@@ -1,0 +1,479 @@
+//! The whole benchmark suite in one run, ending with a table of medians and of
+//! ratios against each baseline (see `docs/bench.md`):
+//!
+//! ```text
+//! cargo bench --bench suite                      # short run, a few minutes
+//! ARNMAP_BENCH_FULL=1 cargo bench --bench suite  # longer samples
+//! ARNMAP_BENCH_SIZES=1k,100k cargo bench --bench suite    # some sizes only
+//! ARNMAP_BENCH_COMPILE_ONLY=1 ...                 # compile and exit (profiling)
+//! ARNMAP_BENCH_PROFILE_LOOKUPS=N ...              # N lookups of the first size, exit
+//! ```
+//!
+//! For 1k, 100k and 1M generated rules: compile time and retained heap bytes
+//! per rule (counted by a counting global allocator, not estimated), then
+//! criterion lookups with the caller already parsed — arnmap's indexed
+//! matcher against a linear `ArnLike` scan, one `RegexSet` and one `GlobSet`
+//! (each asserted to agree with arnmap on every caller before timing). Then
+//! identity parsing alone and proof decoding with every pre-check.
+
+use std::alloc::System;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use arnmap::proof::wire::encode;
+use arnmap::proof::{PrecheckConfig, precheck};
+use arnmap::{Caller, CallerIdentity, CompiledPolicy};
+use criterion::Criterion;
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[allow(dead_code)]
+mod baseline;
+#[allow(dead_code)]
+mod ruleset;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// One rule-set size.
+struct Size {
+    label: &'static str,
+    rules: usize,
+    orgs: usize,
+    /// Build the RegexSet and GlobSet baselines (too slow and large at 1M).
+    sets: bool,
+}
+
+const SIZES: [Size; 3] = [
+    Size {
+        label: "1k",
+        rules: 1_000,
+        orgs: 100,
+        sets: true,
+    },
+    Size {
+        label: "100k",
+        rules: 100_000,
+        orgs: 10_000,
+        sets: true,
+    },
+    Size {
+        label: "1M",
+        rules: 1_000_000,
+        orgs: 100_000,
+        sets: false,
+    },
+];
+
+/// What one size measured outside criterion.
+struct Built {
+    label: &'static str,
+    compile: Duration,
+    bytes_per_rule: f64,
+    keys: usize,
+    set_build: Option<(Duration, Duration, usize)>,
+}
+
+fn config(full: bool) -> Criterion {
+    let c = Criterion::default().configure_from_args();
+    if full {
+        c.sample_size(30)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(4))
+    } else {
+        c.sample_size(10)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_millis(1200))
+    }
+    .without_plots()
+}
+
+fn live_bytes(region: &Region<'_, System>) -> isize {
+    // stats_alloc already counts a realloc's growth or shrink in
+    // bytes_allocated / bytes_deallocated (bytes_reallocated repeats it).
+    let s = region.change();
+    s.bytes_allocated as isize - s.bytes_deallocated as isize
+}
+
+/// Compiles the generated text, timing it and counting the heap it keeps.
+fn compile(size: &Size) -> (CompiledPolicy, Duration, f64) {
+    let text = ruleset::policy_text(size.rules, size.orgs);
+    let region = Region::new(GLOBAL);
+    let started = Instant::now();
+    let policy = match CompiledPolicy::compile_str("bench.policy", &text) {
+        Ok(p) => p,
+        Err(d) => {
+            eprintln!("{}", d.render(&arnmap::SourceMap::new(), false));
+            std::process::exit(2)
+        }
+    };
+    let took = started.elapsed();
+    // The text was allocated before the region: dropping it must not count.
+    let text_bytes = text.capacity() as isize;
+    drop(text);
+    let kept = live_bytes(&region) + text_bytes;
+    (policy, took, kept as f64 / size.rules as f64)
+}
+
+fn callers(size: &Size) -> Vec<(String, CallerIdentity)> {
+    ruleset::callers(size.rules, 1024)
+        .into_iter()
+        .filter_map(|(org, arn, uid)| CallerIdentity::parse(&arn, &uid).ok().map(|id| (org, id)))
+        .collect()
+}
+
+/// Every baseline must reach arnmap's decision on every caller.
+fn assert_agrees(
+    name: &str,
+    policy: &CompiledPolicy,
+    callers: &[(String, CallerIdentity)],
+    other: impl Fn(&str, &Caller<'_>) -> arnmap::Decision,
+) {
+    for (org, id) in callers {
+        let caller = Caller::new(id);
+        let ours = policy.decide(org, &caller);
+        let theirs = other(org, &caller);
+        if ours != theirs {
+            eprintln!("{name} disagrees on {id} in {org}: arnmap {ours:?}, {name} {theirs:?}");
+            std::process::exit(3)
+        }
+    }
+}
+
+/// Times one lookup per iteration, cycling through the callers.
+fn bench_lookups(
+    c: &mut Criterion,
+    group: &str,
+    name: &str,
+    callers: &[(String, CallerIdentity)],
+    mut lookup: impl FnMut(&str, &Caller<'_>) -> bool,
+) {
+    let mut g = c.benchmark_group(group);
+    if callers.len() < 1024 {
+        // A slow baseline: the same number of lookups in every sample.
+        g.sampling_mode(criterion::SamplingMode::Flat);
+    }
+    g.bench_function(name, |b| {
+        let mut i = 0usize;
+        b.iter(|| {
+            i = (i + 1) % callers.len();
+            let (org, id) = callers.get(i).map_or(("", None), |(o, id)| (o, Some(id)));
+            id.is_some_and(|id| black_box(lookup(org, &Caller::new(id))))
+        })
+    });
+    g.finish();
+}
+
+fn size_run(c: &mut Criterion, size: &Size) -> Built {
+    let (policy, compile_time, bytes_per_rule) = compile(size);
+    let stats = policy.stats();
+    eprintln!(
+        "{}: compiled {} rules in {} orgs in {compile_time:.2?}, {bytes_per_rule:.0} B/rule, {stats:?}",
+        size.label, size.rules, size.orgs
+    );
+    let callers = callers(size);
+    let kinds: std::collections::BTreeMap<&str, usize> =
+        callers.iter().fold(Default::default(), |mut m, (org, id)| {
+            *m.entry(policy.decide(org, &Caller::new(id)).kind())
+                .or_default() += 1;
+            m
+        });
+    eprintln!("{}: decisions over the caller mix: {kinds:?}", size.label);
+    if let Some(n) = std::env::var("ARNMAP_BENCH_PROFILE_LOOKUPS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        // For callgrind / perf: n lookups over the caller mix, nothing else.
+        let started = Instant::now();
+        let mut mapped = 0usize;
+        for (org, id) in callers.iter().cycle().take(n) {
+            mapped += usize::from(matches!(
+                policy.evaluate(org, &Caller::new(id)),
+                arnmap::Verdict::Mapped { .. }
+            ));
+        }
+        eprintln!(
+            "{}: {n} lookups ({mapped} mapped) in {:.2?}",
+            size.label,
+            started.elapsed()
+        );
+        std::process::exit(0);
+    }
+    let group = format!("lookup_{}", size.label);
+    assert_agrees("linear", &policy, &callers, |org, caller| {
+        baseline::linear(&policy, org, caller).to_decision(&policy)
+    });
+    bench_lookups(c, &group, "arnmap", &callers, |org, caller| {
+        matches!(policy.evaluate(org, caller), arnmap::Verdict::Mapped { .. })
+    });
+    bench_lookups(c, &group, "linear", &callers, |org, caller| {
+        matches!(
+            baseline::linear(&policy, org, caller),
+            arnmap::Verdict::Mapped { .. }
+        )
+    });
+    let mut set_build = None;
+    if size.sets {
+        let started = Instant::now();
+        let regex = baseline::RegexBaseline::build(&policy);
+        let regex_build = started.elapsed();
+        let started = Instant::now();
+        let glob = baseline::GlobBaseline::build(&policy);
+        let glob_build = started.elapsed();
+        eprintln!(
+            "{}: RegexSet built in {regex_build:.2?}, GlobSet ({} sets) in {glob_build:.2?}",
+            size.label,
+            glob.sets()
+        );
+        set_build = Some((regex_build, glob_build, glob.sets()));
+        // Over 100k patterns one RegexSet lookup takes about a second (the
+        // lazy DFA gives up and the PikeVM walks the whole NFA): both sets are
+        // checked and timed on the first 12 callers (two of each shape).
+        let few = if size.rules > 10_000 {
+            12
+        } else {
+            callers.len()
+        };
+        let callers = callers.get(..few).unwrap_or(&callers);
+        let started = Instant::now();
+        assert_agrees("regexset", &policy, callers, |org, caller| {
+            regex.evaluate(&policy, org, caller).to_decision(&policy)
+        });
+        let regex_check = started.elapsed();
+        let started = Instant::now();
+        assert_agrees("globset", &policy, callers, |org, caller| {
+            glob.evaluate(&policy, org, caller).to_decision(&policy)
+        });
+        eprintln!(
+            "{}: RegexSet and GlobSet agree with arnmap on {few} callers ({regex_check:.2?}, {:.2?})",
+            size.label,
+            started.elapsed()
+        );
+        bench_lookups(c, &group, "regexset", callers, |org, caller| {
+            matches!(
+                regex.evaluate(&policy, org, caller),
+                arnmap::Verdict::Mapped { .. }
+            )
+        });
+        bench_lookups(c, &group, "globset", callers, |org, caller| {
+            matches!(
+                glob.evaluate(&policy, org, caller),
+                arnmap::Verdict::Mapped { .. }
+            )
+        });
+    }
+    Built {
+        label: size.label,
+        compile: compile_time,
+        bytes_per_rule,
+        keys: stats.keys,
+        set_build,
+    }
+}
+
+const PROOF_HEADERS: &str = r#"{"Content-Length":["43"],"Content-Type":["application/x-www-form-urlencoded; charset=utf-8"],"X-Amz-Date":["20260101T000000Z"],"x-ddog-org-id":["org"],"X-Amz-Security-Token":["t"],"host":["sts.amazonaws.com"],"Authorization":["AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEEXAMPLE12/20260101/us-east-1/sts/aws4_request, SignedHeaders=content-length;content-type;host;x-amz-date;x-amz-security-token;x-ddog-org-id, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"]}"#;
+
+fn parsing(c: &mut Criterion) {
+    let inputs: Vec<(String, String)> = ruleset::callers(1000, 1024)
+        .into_iter()
+        .map(|(_, arn, uid)| (arn, uid))
+        .collect();
+    let mut g = c.benchmark_group("parse");
+    g.bench_function("identity", |b| {
+        let mut i = 0usize;
+        b.iter(|| {
+            i = (i + 1) % inputs.len();
+            inputs
+                .get(i)
+                .map(|(arn, uid)| black_box(CallerIdentity::parse(arn, uid)).is_ok())
+        })
+    });
+    let proof = encode(
+        b"Action=GetCallerIdentity&Version=2011-06-15",
+        PROOF_HEADERS,
+        "POST",
+        "https://sts.amazonaws.com",
+    );
+    let now = UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+    let cfg = PrecheckConfig::default();
+    if let Err(e) = precheck(&proof, "org", now, &cfg) {
+        eprintln!("the bench proof does not pass the pre-checks: {e}");
+        std::process::exit(3)
+    }
+    g.bench_function("proof_precheck", |b| {
+        b.iter(|| black_box(precheck(black_box(&proof), "org", now, &cfg)).is_ok())
+    });
+    g.finish();
+    // Token signing and verification (issue 5) go here when they exist: a
+    // `token_sign` and a `token_verify` bench in this group, and their rows in
+    // `report` (which now prints "not built yet").
+}
+
+/// Criterion's median for a benchmark, in nanoseconds per iteration.
+fn median_ns(group: &str, name: &str) -> Option<f64> {
+    let root = std::env::var_os("CRITERION_HOME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR").map(|d| PathBuf::from(d).join("criterion"))
+        })
+        .unwrap_or_else(|| PathBuf::from("target/criterion"));
+    let path = root.join(group).join(name).join("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json.pointer("/median/point_estimate")?.as_f64()
+}
+
+fn ns(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v >= 1e6 => format!("{:.2} ms", v / 1e6),
+        Some(v) if v >= 1e3 => format!("{:.2} µs", v / 1e3),
+        Some(v) => format!("{v:.0} ns"),
+        None => "—".into(),
+    }
+}
+
+fn ratio(base: Option<f64>, ours: Option<f64>) -> String {
+    match (base, ours) {
+        (Some(b), Some(o)) if o > 0.0 => format!("{:.0}×", b / o),
+        _ => "—".into(),
+    }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
+fn report(built: &[Built]) {
+    println!("\n## Lookup medians (one lookup, caller already parsed)\n");
+    println!(
+        "| rules | arnmap | linear scan | RegexSet | GlobSet | vs linear | vs RegexSet | vs GlobSet |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for b in built {
+        let group = format!("lookup_{}", b.label);
+        let ours = median_ns(&group, "arnmap");
+        let linear = median_ns(&group, "linear");
+        let regex = median_ns(&group, "regexset");
+        let glob = median_ns(&group, "globset");
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            b.label,
+            ns(ours),
+            ns(linear),
+            ns(regex),
+            ns(glob),
+            ratio(linear, ours),
+            ratio(regex, ours),
+            ratio(glob, ours)
+        );
+    }
+    println!("\n## Compile and memory\n");
+    println!(
+        "| rules | compile | heap kept per rule | index keys | RegexSet build | GlobSet build |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for b in built {
+        let (r, g) = match b.set_build {
+            Some((r, g, 1)) => (format!("{r:.2?}"), format!("{g:.2?}")),
+            Some((r, g, n)) => (
+                format!("{r:.2?}"),
+                format!("{g:.2?} ({n} sets: one does not build)"),
+            ),
+            None => ("not built".into(), "not built".into()),
+        };
+        println!(
+            "| {} | {:.2?} | {:.0} B | {} | {r} | {g} |",
+            b.label, b.compile, b.bytes_per_rule, b.keys
+        );
+    }
+    println!("\n## Per-item costs\n");
+    println!("| what | median |");
+    println!("|---|---|");
+    println!(
+        "| identity parse (ARN + UserId) | {} |",
+        ns(median_ns("parse", "identity"))
+    );
+    println!(
+        "| proof decode + every pre-check | {} |",
+        ns(median_ns("parse", "proof_precheck"))
+    );
+    println!("| token sign / verify | not built yet (issue 5) |");
+
+    let at = |label: &str, name: &str| median_ns(&format!("lookup_{label}"), name);
+    let (k1, m1) = (at("1k", "arnmap"), at("1M", "arnmap"));
+    let h = at("100k", "arnmap");
+    let big = built.iter().find(|b| b.label == "1M");
+    println!("\n## Targets (issue 6)\n");
+    println!("| target | measured | |");
+    println!("|---|---|---|");
+    if let (Some(k1), Some(m1)) = (k1, m1) {
+        println!(
+            "| lookup at 1M ≤ 2× lookup at 1k | {:.2}× | {} |",
+            m1 / k1,
+            verdict(m1 <= 2.0 * k1)
+        );
+        println!(
+            "| median lookup at 1M ≤ 300 ns | {} | {} |",
+            ns(Some(m1)),
+            verdict(m1 <= 300.0)
+        );
+    }
+    for (name, label, want) in [
+        ("linear scan", "linear", 50.0),
+        ("RegexSet", "regexset", 5.0),
+        ("GlobSet", "globset", 5.0),
+    ] {
+        if let (Some(base), Some(h)) = (at("100k", label), h) {
+            println!(
+                "| at 100k ≥ {want:.0}× faster than {name} | {:.0}× | {} |",
+                base / h,
+                verdict(base / h >= want)
+            );
+        }
+    }
+    if let Some(b) = big {
+        println!(
+            "| compile 1M rules ≤ 3 s | {:.2?} | {} |",
+            b.compile,
+            verdict(b.compile <= Duration::from_secs(3))
+        );
+        println!(
+            "| heap ≤ 400 B per rule at 1M | {:.0} B | {} |",
+            b.bytes_per_rule,
+            verdict(b.bytes_per_rule <= 400.0)
+        );
+    }
+}
+
+fn main() {
+    let full = std::env::var_os("ARNMAP_BENCH_FULL").is_some();
+    let mut c = config(full);
+    let only: Option<String> = std::env::var("ARNMAP_BENCH_SIZES").ok();
+    let mut built = Vec::new();
+    for size in &SIZES {
+        if only
+            .as_deref()
+            .is_some_and(|o| !o.split(',').any(|s| s == size.label))
+        {
+            continue;
+        }
+        if std::env::var_os("ARNMAP_BENCH_COMPILE_ONLY").is_some() {
+            // For profilers: compile and report, nothing else.
+            let (policy, took, per_rule) = compile(size);
+            eprintln!(
+                "{}: compiled in {took:.2?}, {per_rule:.0} B/rule, {:?}",
+                size.label,
+                policy.stats()
+            );
+            drop(policy);
+            continue;
+        }
+        built.push(size_run(&mut c, size));
+    }
+    if std::env::var_os("ARNMAP_BENCH_COMPILE_ONLY").is_some() {
+        return;
+    }
+    parsing(&mut c);
+    c.final_summary();
+    report(&built);
+}
