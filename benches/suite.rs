@@ -14,7 +14,8 @@
 //! criterion lookups with the caller already parsed — arnmap's indexed
 //! matcher against a linear `ArnLike` scan, one `RegexSet` and one `GlobSet`
 //! (each asserted to agree with arnmap on every caller before timing). Then
-//! identity parsing alone and proof decoding with every pre-check.
+//! identity parsing alone, proof decoding with every pre-check, and token
+//! signing and verification per algorithm.
 
 use std::alloc::System;
 use std::hint::black_box;
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use arnmap::proof::wire::encode;
 use arnmap::proof::{PrecheckConfig, precheck};
+use arnmap::token::{KeyPair, KeyRing, SigningAlgorithm, TokenConfig, TokenIssuer, TokenSubject};
 use arnmap::{Caller, CallerIdentity, CompiledPolicy};
 use criterion::Criterion;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -304,9 +306,57 @@ fn parsing(c: &mut Criterion) {
         b.iter(|| black_box(precheck(black_box(&proof), "org", now, &cfg)).is_ok())
     });
     g.finish();
-    // Token signing and verification (issue 5) go here when they exist: a
-    // `token_sign` and a `token_verify` bench in this group, and their rows in
-    // `report` (which now prints "not built yet").
+}
+
+/// The algorithms timed by `tokens`.
+const TOKEN_ALGORITHMS: [SigningAlgorithm; 3] = [
+    SigningAlgorithm::EdDSA,
+    SigningAlgorithm::ES256,
+    SigningAlgorithm::RS256,
+];
+
+/// Token signing and verification per token, for each algorithm.
+fn tokens(c: &mut Criterion) {
+    let subject = TokenSubject {
+        account: "terraform@example.com".into(),
+        org: "0b5c9b6e-8a3e-4b6f-9d3f-2f1c7a2b9e10".into(),
+        aws_arn: "arn:aws:sts::123456789012:assumed-role/terraform-runner/tf-42".into(),
+        aws_account: "123456789012".into(),
+        rule: "seed".into(),
+    };
+    let now = std::time::SystemTime::now();
+    let mut g = c.benchmark_group("token");
+    for alg in TOKEN_ALGORITHMS {
+        let issuer = match KeyPair::generate(alg).and_then(|key| {
+            TokenIssuer::new(
+                TokenConfig {
+                    algorithm: alg,
+                    ..TokenConfig::default()
+                },
+                KeyRing::single(key),
+            )
+        }) {
+            Ok(issuer) => issuer,
+            Err(e) => {
+                eprintln!("cannot build a {alg:?} issuer: {e}");
+                std::process::exit(3)
+            }
+        };
+        let token = match issuer.issue(&subject, now) {
+            Ok(t) if issuer.verify(&t.token, now).is_ok() => t.token,
+            _ => {
+                eprintln!("a {alg:?} token does not round trip");
+                std::process::exit(3)
+            }
+        };
+        g.bench_function(format!("sign_{alg:?}"), |b| {
+            b.iter(|| black_box(issuer.issue(black_box(&subject), now)).is_ok())
+        });
+        g.bench_function(format!("verify_{alg:?}"), |b| {
+            b.iter(|| black_box(issuer.verify(black_box(&token), now)).is_ok())
+        });
+    }
+    g.finish();
 }
 
 /// Criterion's median for a benchmark, in nanoseconds per iteration.
@@ -397,7 +447,13 @@ fn report(built: &[Built]) {
         "| proof decode + every pre-check | {} |",
         ns(median_ns("parse", "proof_precheck"))
     );
-    println!("| token sign / verify | not built yet (issue 5) |");
+    for alg in TOKEN_ALGORITHMS {
+        println!(
+            "| token sign / verify ({alg:?}) | {} / {} |",
+            ns(median_ns("token", &format!("sign_{alg:?}"))),
+            ns(median_ns("token", &format!("verify_{alg:?}")))
+        );
+    }
 
     let at = |label: &str, name: &str| median_ns(&format!("lookup_{label}"), name);
     let (k1, m1) = (at("1k", "arnmap"), at("1M", "arnmap"));
@@ -474,6 +530,7 @@ fn main() {
         return;
     }
     parsing(&mut c);
+    tokens(&mut c);
     c.final_summary();
     report(&built);
 }

@@ -53,7 +53,7 @@ fn assert_equivalent(policy: &CompiledPolicy, org: &str, caller: &Caller<'_>) {
 
 /// Policy text → compile (parse, lower, compile, index). Never panics;
 /// errors render; a policy that compiles agrees with the reference matcher
-/// on its own `test` callers.
+/// on its own `test` callers; and parse → fmt → parse gives the same policy.
 pub fn policy_parser(data: &[u8]) {
     let Some(text) = text(data) else { return };
     limit_pest();
@@ -72,6 +72,51 @@ pub fn policy_parser(data: &[u8]) {
             }
             let _ = arnmap::testing::run(&policy);
         }
+    }
+    fmt_round_trip(text);
+}
+
+/// What a compiled policy means, rule by rule: org, id, pattern, effect,
+/// target, condition and precedence. `fmt` must not change it.
+fn meaning(policy: &CompiledPolicy) -> Vec<String> {
+    policy
+        .rules()
+        .iter()
+        .map(|r| {
+            let org = policy
+                .orgs()
+                .get(r.org as usize)
+                .map(|o| &*o.id)
+                .unwrap_or("?");
+            format!(
+                "{org} {} {} {:?} {:?} {:?}",
+                policy.rule_id(r),
+                r.pattern,
+                r.effect,
+                r.condition,
+                arnmap::decision::precedence_key(r)
+            )
+        })
+        .collect()
+}
+
+/// parse → fmt → parse: formatting is idempotent, keeps whether the text
+/// compiles, and never changes what a policy that compiles means.
+fn fmt_round_trip(text: &str) {
+    let Ok(formatted) = arnmap::fmt::format(text) else {
+        return;
+    };
+    match arnmap::fmt::format(&formatted) {
+        Ok(again) => assert_eq!(again, formatted, "fmt is not idempotent"),
+        Err(e) => panic!("formatted text does not parse: {}", e.message),
+    }
+    let before = CompiledPolicy::compile_str("fuzz.policy", text);
+    let after = CompiledPolicy::compile_str("fuzz.policy", &formatted);
+    match (before, after) {
+        (Ok(a), Ok(b)) => assert_eq!(meaning(&a), meaning(&b), "fmt changed the policy"),
+        (Err(_), Err(_)) => {}
+        (Ok(_), Err(_)) => panic!("fmt made a compiling policy fail"),
+        (Err(_), Ok(_)) => panic!("fmt made a failing policy compile"),
     }
 }
 
