@@ -222,7 +222,8 @@ impl<P: PolicySource> TokenExchange<P> {
         now: SystemTime,
         gate: impl FnOnce(&str) -> Result<(), ExchangeError>,
     ) -> Result<Exchanged, ExchangeError> {
-        self.verifier
+        let checked = self
+            .verifier
             .precheck(raw, org, now)
             .map_err(VerifyError::from)?;
         let policy = self.policies.policy_for(org);
@@ -233,7 +234,7 @@ impl<P: PolicySource> TokenExchange<P> {
         }
         gate(org)?;
         let started = Instant::now();
-        let verified = self.verifier.verify(raw, org, now);
+        let verified = self.verifier.verify_checked(checked, now);
         if let Some(observe) = &self.on_sts {
             observe(started.elapsed());
         }

@@ -195,6 +195,16 @@ impl Verifier {
     /// Blocking: call it from `spawn_blocking` in async code.
     pub fn verify(&self, raw: &str, org: &str, now: SystemTime) -> Result<Verified, VerifyError> {
         let checked = self.precheck(raw, org, now)?;
+        self.verify_checked(checked, now)
+    }
+
+    /// Replays a proof that already passed [`Verifier::precheck`] to STS
+    /// (with replay protection, when on) and returns the caller. Blocking.
+    pub fn verify_checked(
+        &self,
+        checked: CheckedProof,
+        now: SystemTime,
+    ) -> Result<Verified, VerifyError> {
         let replay = self.config.replay.enabled;
         if replay {
             let window = Duration::from_secs(self.config.proof.max_skew_secs);
