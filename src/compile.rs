@@ -430,14 +430,7 @@ impl Compiler<'_> {
                     (Operator::Ne, o) => Test::Ne(one(o)?.node.into()),
                     (Operator::Matches, o) => {
                         let s = one(o)?;
-                        let compiled = match self.globs.get(s.node.as_str()) {
-                            Some(g) => Ok(Arc::clone(g)),
-                            None => condition::compile_glob(&s.node).map(|g| {
-                                let g = Arc::new(g);
-                                self.globs.insert(s.node.as_str().into(), Arc::clone(&g));
-                                g
-                            }),
-                        };
+                        let compiled = shared(&mut self.globs, &s.node, condition::compile_glob);
                         match compiled {
                             Ok(g) => Test::Glob(g),
                             Err(e) => {
@@ -454,14 +447,7 @@ impl Compiler<'_> {
                     }
                     (Operator::Regex, o) => {
                         let s = one(o)?;
-                        let compiled = match self.regexes.get(s.node.as_str()) {
-                            Some(r) => Ok(Arc::clone(r)),
-                            None => condition::compile_regex(&s.node).map(|r| {
-                                let r = Arc::new(r);
-                                self.regexes.insert(s.node.as_str().into(), Arc::clone(&r));
-                                r
-                            }),
-                        };
+                        let compiled = shared(&mut self.regexes, &s.node, condition::compile_regex);
                         match compiled {
                             Ok(r) => Test::Regex(r),
                             Err(e) => {
@@ -526,4 +512,19 @@ fn pattern_warning(warning: &PatternWarning, text: &Spanned<String>) -> Diagnost
         .with_label("this wildcard can span path segments")
         .with_help("end the pattern with `/*` for everything under a path (user/eng/*), or add a condition such as `path == \"/eng/\"`"),
     }
+}
+
+/// The compiled form of `source` from `cache`, compiled and kept on first use,
+/// so rules with the same regex or glob share one compiled matcher.
+fn shared<T, E>(
+    cache: &mut FxHashMap<Box<str>, Arc<T>>,
+    source: &str,
+    compile: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Arc<T>, E> {
+    if let Some(compiled) = cache.get(source) {
+        return Ok(Arc::clone(compiled));
+    }
+    let compiled = Arc::new(compile(source)?);
+    cache.insert(source.into(), Arc::clone(&compiled));
+    Ok(compiled)
 }
