@@ -37,9 +37,10 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::engine::{ReloadError, prepare};
+use crate::engine::prepare;
 use crate::exchange::{ExchangeError, Refusal, TokenExchange};
 use crate::source::SourceMap;
+use crate::token::keys::create_private_dir;
 use crate::token::{KeyPair, KeyRing, TokenError, TokenIssuer};
 use crate::verifier::{ConfigError, Verifier};
 
@@ -112,14 +113,7 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
 
 /// Creates the data dir (mode 0700) if needed.
 pub fn ensure_data_dir(dir: &Path) -> Result<(), ServeError> {
-    std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(io(format!("securing {}", dir.display())))?;
-    }
-    Ok(())
+    create_private_dir(dir).map_err(io(format!("creating {}", dir.display())))
 }
 
 /// The key ring: configured PEM files, or the generated ring in `DATA/keys`.
@@ -156,7 +150,7 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
     let issuer = Arc::new(TokenIssuer::new(config.token.clone(), key_ring(&config)?)?);
     let sources =
         SourceMap::load(&config.policies).map_err(|e| ServeError::Policies(e.to_string()))?;
-    let compiled = prepare(&sources).map_err(|e| ServeError::Policies(render_reload(&e)))?;
+    let compiled = prepare(&sources).map_err(|e| ServeError::Policies(e.render(false)))?;
     let policies = Arc::new(OrgPolicies::new(sources, compiled));
     for org in store.orgs_with_mappings()? {
         let mappings = store.mappings(&org)?;
@@ -188,10 +182,6 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
         write_lock: tokio::sync::Mutex::new(()),
         config,
     }))
-}
-
-fn render_reload(e: &ReloadError) -> String {
-    e.render(false)
 }
 
 /// The router, with every limit applied.

@@ -243,6 +243,18 @@ fn public_parameters(pem: &str) -> Option<(SigningAlgorithm, AlgorithmParameters
     None
 }
 
+/// Creates `dir` (and its parents) if needed and makes it readable by its
+/// owner only (mode 0700).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `path` with mode 0600: a temporary file created fresh,
 /// synced, then renamed over `path`.
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TokenError> {
@@ -303,13 +315,7 @@ impl KeyRing {
     /// another algorithm than `algorithm` (change algorithms by rotating).
     pub fn open_or_create(dir: &Path, algorithm: SigningAlgorithm) -> Result<KeyRing, TokenError> {
         let shown = dir.display().to_string();
-        fs::create_dir_all(dir).map_err(|e| key_error(&shown, e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-                .map_err(|e| key_error(&shown, e))?;
-        }
+        create_private_dir(dir).map_err(|e| key_error(&shown, e))?;
         if !dir.join(SIGNING_FILE).exists() {
             let key = KeyPair::generate(algorithm)?;
             key.save(dir)?;
@@ -355,7 +361,7 @@ impl KeyRing {
     /// old keys keep verifying. Returns the new kid.
     pub fn rotate(dir: &Path, algorithm: SigningAlgorithm) -> Result<String, TokenError> {
         let key = KeyPair::generate(algorithm)?;
-        fs::create_dir_all(dir).map_err(|e| key_error(&dir.display().to_string(), e))?;
+        create_private_dir(dir).map_err(|e| key_error(&dir.display().to_string(), e))?;
         key.save(dir)?;
         write_private(&dir.join(SIGNING_FILE), key.kid.as_bytes())?;
         Ok(key.kid)
