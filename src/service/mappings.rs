@@ -87,14 +87,13 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let who = principal(&state, headers, Permission::Read).await?;
     let store = Arc::clone(&state.store);
-    let mappings = blocking(move || store.mappings(&who.org).map_err(store_error)).await?;
-    let found = mappings
-        .iter()
-        .find(|m| m.id == id)
+    let wanted = id.clone();
+    let found = blocking(move || store.mapping(&who.org, &wanted).map_err(store_error))
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no persona mapping {id:?} in this org")))?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "data": resource(found) }),
+        &json!({ "data": resource(&found) }),
     ))
 }
 

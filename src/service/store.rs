@@ -350,6 +350,19 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// One mapping of `org`, if it has one with this id.
+    pub fn mapping(&self, org: &str, id: &str) -> Result<Option<StoredMapping>, StoreError> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT id, org, account_identifier, arn_pattern, created FROM mappings
+                 WHERE org = ?1 AND id = ?2",
+                params![org, id],
+                row_to_mapping,
+            )
+            .optional()?)
+    }
+
     /// The mappings of `org`, oldest first.
     pub fn mappings(&self, org: &str) -> Result<Vec<StoredMapping>, StoreError> {
         let conn = self.conn();
