@@ -203,7 +203,7 @@ fn size_run(c: &mut Criterion, size: &Size) -> Built {
     }
     let group = format!("lookup_{}", size.label);
     assert_agrees("linear", &policy, &callers, |org, caller| {
-        baseline::linear(&policy, org, caller).to_decision(&policy)
+        baseline::linear(&policy, org, caller).to_decision()
     });
     bench_lookups(c, &group, "arnmap", &callers, |org, caller| {
         matches!(policy.evaluate(org, caller), arnmap::Verdict::Mapped { .. })
@@ -239,12 +239,12 @@ fn size_run(c: &mut Criterion, size: &Size) -> Built {
         let callers = callers.get(..few).unwrap_or(&callers);
         let started = Instant::now();
         assert_agrees("regexset", &policy, callers, |org, caller| {
-            regex.evaluate(&policy, org, caller).to_decision(&policy)
+            regex.evaluate(&policy, org, caller).to_decision()
         });
         let regex_check = started.elapsed();
         let started = Instant::now();
         assert_agrees("globset", &policy, callers, |org, caller| {
-            glob.evaluate(&policy, org, caller).to_decision(&policy)
+            glob.evaluate(&policy, org, caller).to_decision()
         });
         eprintln!(
             "{}: RegexSet and GlobSet agree with arnmap on {few} callers ({regex_check:.2?}, {:.2?})",

@@ -9,48 +9,58 @@
     )
 )]
 
-pub mod compile;
-pub mod condition;
-pub mod datadog;
-pub mod decision;
-pub mod diagnostic;
-pub mod engine;
-#[cfg(feature = "token")]
-pub mod exchange;
-pub mod explain;
-pub mod fmt;
-pub mod identity;
-pub mod index;
+mod arn;
+mod auth;
+mod engine;
 pub mod lint;
-pub mod partition;
-pub mod pattern;
-pub mod policy;
-pub mod proof;
-pub mod reference;
+mod policy;
+mod rule;
 #[cfg(feature = "serve")]
 pub mod service;
-pub mod source;
-#[cfg(feature = "sts")]
-pub mod sts;
-pub mod target;
-pub mod testing;
-#[cfg(feature = "token")]
-pub mod token;
-#[cfg(feature = "sts")]
-pub mod verifier;
-pub mod wildcard;
-/// Subcommands of the `arnmap` binary that live in the library (wired by `src/main.rs`).
-#[cfg(all(feature = "cli", feature = "sts", feature = "sign"))]
-pub mod cli {
-    pub mod proof;
-    pub mod verify;
-}
 
-pub use compile::CompiledPolicy;
-pub use condition::Caller;
-pub use decision::{Decision, Verdict};
-pub use diagnostic::{Diagnostic, Diagnostics};
-pub use engine::PolicyHandle;
-pub use identity::{CallerIdentity, IdentityError};
-pub use pattern::{Pattern, PatternError};
-pub use source::SourceMap;
+pub use arn::identity::{CallerIdentity, IdentityError, IdentityKind};
+pub use arn::partition::Partition;
+pub use arn::pattern::{Pattern, PatternError};
+pub use engine::decision::{Decision, DecisionError, Verdict};
+pub use engine::explain::{Explanation, MatchedRule, explain};
+pub use engine::policy::CompiledPolicy;
+pub use engine::policy_tests::{TestOutcome, run as run_tests};
+pub use engine::reload::{PolicyHandle, ReloadError, prepare};
+pub use policy::datadog;
+pub use policy::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
+pub use policy::format::format as format_policy;
+pub use policy::source::{LoadError, SourceMap};
+pub use rule::condition::Caller;
+pub use rule::target::Target;
+pub use rule::{Effect, Rule, RuleId};
+
+#[cfg(feature = "token")]
+pub use auth::exchange::{ExchangeError, Exchanged, TokenExchange};
+#[cfg(feature = "sign")]
+pub use auth::proof::sign::{AwsCredentials, make_proof};
+pub use auth::proof::{CheckedProof, PrecheckConfig, ProofError, precheck};
+#[cfg(feature = "sts")]
+pub use auth::sts::{
+    HttpConfig, HttpTransport, StsConfig, StsError, StsRequest, StsResponse, Transport,
+    TransportError,
+};
+#[cfg(feature = "token")]
+pub use auth::token::{
+    Claims, IssuedToken, KeyPair, KeyRing, SigningAlgorithm, TokenConfig, TokenError, TokenIssuer,
+    TokenSubject,
+};
+#[cfg(feature = "sts")]
+pub use auth::verifier::{ReplayConfig, Verified, Verifier, VerifierConfig, VerifyError};
+
+/// Unstable: what the CLI, the benches, the fuzz targets and the tests reach
+/// beyond the public API. Anything here may change in any release.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::arn::identity::{Form, FormKind};
+    pub use crate::arn::wildcard;
+    pub use crate::auth::proof::{parse_sts_host, wire};
+    pub use crate::engine::index::IndexStats;
+    pub use crate::engine::policy_tests;
+    pub use crate::engine::precedence;
+    pub use crate::rule::{Org, TestCase};
+}

@@ -25,15 +25,15 @@ enum Command {
     /// Show every rule that matched a caller, the winner and the precedence step that decided.
     Explain(cli::explain::ExplainArgs),
     /// Rewrite policy files in the canonical layout (`--check`: only report).
-    Fmt(cli::fmt::FmtArgs),
+    Fmt(cli::format::FmtArgs),
     /// Print the policy equivalent to a Datadog persona-mapping API response.
     Import(cli::datadog::ImportArgs),
     /// Print Datadog persona-mapping create requests for a policy's rules.
     Export(cli::datadog::ExportArgs),
     /// Print a proof signed with the AWS credentials in the environment.
-    Proof(arnmap::cli::proof::ProofArgs),
+    Proof(cli::proof::ProofArgs),
     /// Check a proof, replay it to STS and print the caller it proves.
-    Verify(arnmap::cli::verify::VerifyArgs),
+    Verify(cli::verify::VerifyArgs),
     /// Run the reference service (token exchange, persona-mapping API, JWKS).
     Serve(cli::serve::ServeArgs),
     /// Manage API/application keys and token signing keys in the data dir.
@@ -50,11 +50,11 @@ fn main() -> ExitCode {
         Command::Test(args) => cli::test::run(args),
         Command::Lint(args) => cli::lint::run(args),
         Command::Explain(args) => cli::explain::run(args),
-        Command::Fmt(args) => cli::fmt::run(args),
+        Command::Fmt(args) => cli::format::run(args),
         Command::Import(args) => cli::datadog::import(args),
         Command::Export(args) => cli::datadog::export(args),
-        Command::Proof(args) => arnmap::cli::proof::run(args),
-        Command::Verify(args) => arnmap::cli::verify::run(args),
+        Command::Proof(args) => cli::proof::run(args),
+        Command::Verify(args) => cli::verify::run(args),
         Command::Serve(args) => cli::serve::run(args),
         Command::Keys(command) => cli::admin::keys(command),
         Command::Grant(args) => cli::admin::grant(args),

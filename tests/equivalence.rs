@@ -208,7 +208,7 @@ proptest! {
             let caller = Caller { identity: &id, region: c.region };
             for org in ["o0", "o1", "o2", "unknown"] {
                 let indexed = policy.decide(org, &caller);
-                let reference = policy.evaluate_reference(org, &caller).to_decision(&policy);
+                let reference = policy.evaluate_reference(org, &caller).to_decision();
                 prop_assert_eq!(&indexed, &reference, "org {} caller {:?}\n{}", org, c, text);
             }
         }

@@ -123,7 +123,7 @@ fn patterns() {
                 assert_eq!(pattern.matches(&id), expected, "{} vs {arn}", case.pattern);
                 let caller = Caller::new(&id);
                 let indexed = policy.decide("o", &caller);
-                let reference = policy.evaluate_reference("o", &caller).to_decision(&policy);
+                let reference = policy.evaluate_reference("o", &caller).to_decision();
                 assert_eq!(
                     indexed, reference,
                     "{} vs {arn}: matchers disagree",
@@ -170,9 +170,7 @@ fn decisions() {
             region: case.region.as_deref(),
         };
         let decision = policy.decide(&case.org, &caller);
-        let reference = policy
-            .evaluate_reference(&case.org, &caller)
-            .to_decision(&policy);
+        let reference = policy.evaluate_reference(&case.org, &caller).to_decision();
         assert_eq!(decision, reference, "{}: matchers disagree", case.arn);
         assert_eq!(decision.kind(), case.decision, "{}: {decision:?}", case.arn);
         let (user, rule, reason) = match &decision {

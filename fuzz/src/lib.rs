@@ -43,7 +43,7 @@ fn text(data: &[u8]) -> Option<&str> {
 /// Both matchers must reach the same decision, down to the rule.
 fn assert_equivalent(policy: &CompiledPolicy, org: &str, caller: &Caller<'_>) {
     let indexed = policy.decide(org, caller);
-    let reference = policy.evaluate_reference(org, caller).to_decision(policy);
+    let reference = policy.evaluate_reference(org, caller).to_decision();
     assert_eq!(
         indexed, reference,
         "indexed and reference matchers disagree on {} in org {org}",

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use arnmap::service::ensure_data_dir;
-use arnmap::service::store::{Permission, Store};
-use arnmap::token::{KeyRing, SigningAlgorithm};
+use arnmap::service::{Permission, Store};
+use arnmap::{KeyRing, SigningAlgorithm};
 
 use super::{EXIT_FAILED, EXIT_POLICY};
 

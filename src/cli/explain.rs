@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use arnmap::explain::{self, Explanation};
+use arnmap::Explanation;
 use arnmap::{Caller, CallerIdentity};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_POLICY, load_policy};
@@ -102,7 +102,7 @@ pub fn run(args: ExplainArgs) -> ExitCode {
         identity: &identity,
         region: args.region.as_deref(),
     };
-    let e = explain::explain(&policy, &args.org, &caller);
+    let e = arnmap::explain(&policy, &args.org, &caller);
     let text = match args.format {
         Format::Human => human(&e),
         Format::Json => format!(

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use arnmap::diagnostic::Severity;
-use arnmap::lint::{self, Options, report};
-use arnmap::source::SourceMap;
+use arnmap::Severity;
+use arnmap::SourceMap;
+use arnmap::lint::{self, Options};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_POLICY, stderr_color};
 
@@ -72,11 +72,11 @@ pub fn run(args: LintArgs) -> ExitCode {
             );
         }
         Format::Json => {
-            let records = report::records(&sources, &diagnostics);
+            let records = lint::records(&sources, &diagnostics);
             print_out(&serde_json::to_string_pretty(&records).unwrap_or_else(|_| "[]".into()));
         }
         Format::Sarif => {
-            let log = report::sarif(&sources, &diagnostics);
+            let log = lint::sarif(&sources, &diagnostics);
             print_out(&serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".into()));
         }
     }

@@ -4,15 +4,17 @@ pub mod admin;
 pub mod check;
 pub mod datadog;
 pub mod explain;
-pub mod fmt;
+pub mod format;
 pub mod lint;
+pub mod proof;
 pub mod serve;
 pub mod test;
+pub mod verify;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use arnmap::source::SourceMap;
+use arnmap::SourceMap;
 use arnmap::{CompiledPolicy, Diagnostics};
 
 /// Exit status: success.

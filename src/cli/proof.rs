@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use crate::proof::sign::{AwsCredentials, make_proof};
+use arnmap::{AwsCredentials, make_proof};
 
 /// Arguments of `arnmap proof`.
 #[derive(Debug, Clone, clap::Args)]

@@ -3,8 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use arnmap::testing;
-
 use super::{EXIT_FAILED, EXIT_OK, EXIT_POLICY, load_policy, stderr_color};
 
 /// `arnmap test`
@@ -21,7 +19,7 @@ pub fn run(args: TestArgs) -> ExitCode {
     let Some(policy) = load_policy(&args.paths) else {
         return ExitCode::from(EXIT_POLICY);
     };
-    let outcomes = testing::run(&policy);
+    let outcomes = arnmap::run_tests(&policy);
     let mut failed = 0;
     for outcome in &outcomes {
         let (file, line) = policy
@@ -37,7 +35,7 @@ pub fn run(args: TestArgs) -> ExitCode {
             println!(
                 "ok   {file}:{line} [{}] {arn} -> {}",
                 outcome.org,
-                testing::describe(&outcome.decision)
+                outcome.decision.to_string()
             );
         }
     }

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use crate::verifier::{Verified, Verifier, VerifierConfig};
+use arnmap::{Verified, Verifier, VerifierConfig};
 
 /// Arguments of `arnmap verify`.
 #[derive(Debug, Clone, clap::Args)]

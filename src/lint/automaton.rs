@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
-use crate::identity::{is_name_byte, is_path_byte};
+use crate::arn::identity::{is_name_byte, is_path_byte};
 
 /// The most product states one question may explore before giving up.
 pub const MAX_STATES: usize = 20_000;

@@ -1,10 +1,10 @@
 //! Overly broad map rules: without a condition, a pattern that matches any
 //! account, or every principal of an account. (Deny rules may be broad.)
 
-use crate::compile::{Effect, OrgId};
-use crate::diagnostic::{Code, Diagnostic};
 use crate::lint::Context;
 use crate::lint::overlap;
+use crate::policy::diagnostic::{Code, Diagnostic};
+use crate::rule::{Effect, OrgId};
 
 /// Runs the check on one org.
 pub fn check(ctx: &Context<'_>, org: OrgId, out: &mut Vec<Diagnostic>) {

@@ -1,9 +1,9 @@
 //! The policy's `test` blocks: failing tests are errors; a rule that decides
 //! no test is a note (nothing shows that it does what its author meant).
 
-use crate::diagnostic::{Code, Diagnostic};
+use crate::engine::policy_tests as testing;
 use crate::lint::Context;
-use crate::testing;
+use crate::policy::diagnostic::{Code, Diagnostic};
 
 /// Runs the tests of the orgs in scope and reports failures and untested rules.
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {

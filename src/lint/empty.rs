@@ -4,10 +4,10 @@
 //! `assumed-role/ROLE/?` needs a one-character session, and sessions have two
 //! or more).
 
-use crate::compile::OrgId;
-use crate::diagnostic::{Code, Diagnostic};
 use crate::lint::Context;
 use crate::lint::overlap;
+use crate::policy::diagnostic::{Code, Diagnostic};
+use crate::rule::OrgId;
 
 /// Runs the check on one org.
 pub fn check(ctx: &Context<'_>, org: OrgId, out: &mut Vec<Diagnostic>) {

@@ -30,22 +30,26 @@
 //! patterns, role paths, user wildcards crossing path segments) are part of
 //! the result.
 
-pub mod automaton;
-pub mod broad;
-pub mod coverage;
-pub mod empty;
-pub mod orgs;
+pub(crate) mod automaton;
+pub(crate) mod broad;
+pub(crate) mod coverage;
+pub(crate) mod empty;
+pub(crate) mod orgs;
+#[doc(hidden)]
 pub mod overlap;
-pub mod pairs;
-pub mod report;
-pub mod template;
+pub(crate) mod pairs;
+pub(crate) mod report;
+
+pub use report::{Record, records, sarif};
+pub(crate) mod template;
 
 use rustc_hash::FxHashMap;
 
-use crate::compile::{CompiledPolicy, OrgId, Rule};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::engine::policy::CompiledPolicy;
 use crate::policy::ast;
-use crate::source::{SourceMap, Span};
+use crate::policy::diagnostic::{Diagnostic, Severity};
+use crate::policy::source::{SourceMap, Span};
+use crate::rule::{OrgId, Rule};
 
 /// What to lint.
 #[derive(Debug, Clone, Copy, Default)]
@@ -188,7 +192,7 @@ impl<'p> Context<'p> {
                     .collect()
             })
             .unwrap_or_default();
-        rules.sort_by_key(|r| crate::decision::precedence_key(r));
+        rules.sort_by_key(|r| crate::engine::precedence::precedence_key(r));
         rules
     }
 
@@ -244,7 +248,7 @@ impl<'p> Context<'p> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostic::Code;
+    use crate::policy::diagnostic::Code;
 
     const A: &str = "11111111-2222-4333-8444-555555555555";
     const B: &str = "66666666-7777-4888-9999-aaaaaaaaaaaa";

@@ -1,8 +1,8 @@
 //! Org ids: an org is a tenant of the service, named by a UUID.
 
-use crate::diagnostic::{Code, Diagnostic};
 use crate::lint::Context;
-use crate::target::is_uuid;
+use crate::policy::diagnostic::{Code, Diagnostic};
+use crate::rule::target::is_uuid;
 
 /// Warns about org ids that are not UUIDs.
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {

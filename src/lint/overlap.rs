@@ -19,10 +19,10 @@
 //! 512-byte path limit are not modelled: a pattern would need more than 64
 //! literal or `?` characters in one name for that to matter.
 
+use crate::arn::partition::Partition;
+use crate::arn::pattern::Pattern;
+use crate::arn::wildcard;
 use crate::lint::automaton::{self, FormRun, FormShape, Glob, Runs, TooComplex, Valid};
-use crate::partition::Partition;
-use crate::pattern::Pattern;
-use crate::wildcard;
 
 /// The caller kinds (SPEC §1), each with its caller string `w`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

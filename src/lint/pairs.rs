@@ -2,14 +2,14 @@
 //! win, and ambiguous equal-specificity overlaps. Overlap and cover are exact
 //! ([`super::overlap`]); a rule with a condition never shadows another.
 
-use crate::compile::{Effect, OrgId, Rule};
-use crate::condition::{Attribute, Condition, Test};
-use crate::diagnostic::{Code, Diagnostic};
-use crate::identity::CallerIdentity;
+use crate::arn::identity::CallerIdentity;
+use crate::arn::pattern::Literal;
 use crate::lint::Context;
 use crate::lint::automaton::TooComplex;
 use crate::lint::overlap::{self, Prefilter};
-use crate::pattern::Literal;
+use crate::policy::diagnostic::{Code, Diagnostic};
+use crate::rule::condition::{Attribute, Condition, Test};
+use crate::rule::{Effect, OrgId, Rule};
 
 /// Runs the pair checks on one org.
 pub fn check(ctx: &Context<'_>, org: OrgId, out: &mut Vec<Diagnostic>) {
@@ -238,8 +238,8 @@ fn too_complex(ctx: &Context<'_>, a: &Rule, b: &Rule) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use crate::CompiledPolicy;
-    use crate::diagnostic::Code;
     use crate::lint::{Options, lint};
+    use crate::policy::diagnostic::Code;
 
     #[test]
     fn a_warning_does_not_hide_an_error_about_the_same_rule() {

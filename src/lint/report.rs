@@ -3,8 +3,8 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::source::SourceMap;
+use crate::policy::diagnostic::{Code, Diagnostic, Severity};
+use crate::policy::source::SourceMap;
 
 /// One diagnostic as `arnmap lint --format json` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

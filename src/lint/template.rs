@@ -7,14 +7,14 @@
 //! matches whose rendering fails — no false positives — but a template can
 //! still fail for callers no sample reaches.
 
-use crate::compile::{Effect, OrgId, Rule};
-use crate::condition::{Caller, Truth};
-use crate::diagnostic::{Code, Diagnostic};
-use crate::identity::CallerIdentity;
+use crate::arn::identity::CallerIdentity;
+use crate::arn::partition::Partition;
+use crate::arn::wildcard;
 use crate::lint::Context;
-use crate::partition::Partition;
-use crate::target::{RenderError, Target};
-use crate::wildcard;
+use crate::policy::diagnostic::{Code, Diagnostic};
+use crate::rule::condition::{Caller, Truth};
+use crate::rule::target::{RenderError, Target};
+use crate::rule::{Effect, OrgId, Rule};
 
 /// What wildcards are filled with.
 const FILLS: &[&str] = &[

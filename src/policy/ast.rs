@@ -1,7 +1,7 @@
 //! The typed syntax tree of a policy file; every node keeps its span.
 
-use crate::condition::{Attribute, Operator};
-use crate::source::{Span, Spanned};
+use crate::policy::source::{Span, Spanned};
+use crate::rule::condition::{Attribute, Operator};
 
 /// One parsed policy file.
 #[derive(Debug, Clone, Default)]
@@ -75,8 +75,6 @@ pub struct Comparison {
     pub operator: Spanned<Operator>,
     /// The operand.
     pub operand: Operand,
-    /// The whole comparison.
-    pub span: Span,
 }
 
 /// A string or a list of strings.
@@ -88,16 +86,7 @@ pub enum Operand {
     List(Spanned<Vec<Spanned<String>>>),
 }
 
-/// What a test expects.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expectation {
-    /// `-> "user"`
-    User(String),
-    /// `-> deny`
-    Deny,
-    /// `-> none`
-    NoMatch,
-}
+pub use crate::rule::Expectation;
 
 /// `test "ARN" [user_id "…"] [region "…"] -> …`
 #[derive(Debug, Clone)]

@@ -6,9 +6,9 @@ use super::ast::{
     Comparison, EffectDecl, Expectation, Expr, File, Operand, Org, RuleDecl, TestDecl,
 };
 use super::parser::Rule;
-use crate::condition::{Attribute, Operator};
-use crate::diagnostic::{Code, Diagnostic};
-use crate::source::{SourceId, Span, Spanned};
+use crate::policy::diagnostic::{Code, Diagnostic};
+use crate::policy::source::{SourceId, Span, Spanned};
+use crate::rule::condition::{Attribute, Operator};
 
 /// Lowers a `policy` pair. Items with errors are dropped and their
 /// diagnostics pushed; the rest of the file is still lowered.
@@ -215,7 +215,6 @@ impl Lowerer<'_> {
     }
 
     fn comparison(&mut self, pair: Pair<'_, Rule>) -> Option<Comparison> {
-        let span = self.span(&pair);
         let mut parts = meaningful(pair);
         let (attr_pair, op_pair, operand_pair) = (parts.next()?, parts.next()?, parts.next()?);
         let attribute = self.attribute(&attr_pair);
@@ -266,7 +265,6 @@ impl Lowerer<'_> {
             attribute,
             operator,
             operand,
-            span,
         })
     }
 

@@ -1,17 +1,26 @@
-//! The policy language front end: text → pest pairs → typed AST.
+//! The policy language front end: sources and diagnostics, text → pest
+//! pairs → typed AST, the canonical layout (`format`), and Datadog
+//! persona mappings as policy text (`datadog`).
 
 pub mod ast;
+pub mod datadog;
+pub mod diagnostic;
+pub mod format;
 pub mod lower;
 pub mod parser;
+pub mod source;
 
-use crate::diagnostic::Diagnostic;
-use crate::source::SourceMap;
+use crate::policy::diagnostic::Diagnostic;
+use crate::policy::source::SourceMap;
 
 /// Parses and lowers every source; returns the files that parsed and every
 /// diagnostic found (one syntax error per file at most, all lowering errors).
-pub fn parse_all(
+pub(crate) fn parse_all(
     sources: &SourceMap,
-) -> (Vec<(crate::source::SourceId, ast::File)>, Vec<Diagnostic>) {
+) -> (
+    Vec<(crate::policy::source::SourceId, ast::File)>,
+    Vec<Diagnostic>,
+) {
     let mut diags = Vec::new();
     let mut files = Vec::new();
     for (id, source) in sources.iter() {

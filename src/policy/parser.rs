@@ -4,8 +4,8 @@ use pest::Parser as _;
 use pest::iterators::Pair;
 use pest_derive::Parser;
 
-use crate::diagnostic::{Code, Diagnostic};
-use crate::source::{SourceId, Span};
+use crate::policy::diagnostic::{Code, Diagnostic};
+use crate::policy::source::{SourceId, Span};
 
 pub use generated::{PolicyParser, Rule};
 

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::token::TokenConfig;
-use crate::verifier::VerifierConfig;
+use crate::auth::token::TokenConfig;
+use crate::auth::verifier::VerifierConfig;
 
 /// The service configuration. Every field has a documented default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -97,11 +97,6 @@ impl ApiError {
             "the server could not complete the request; see its log",
         )
     }
-
-    /// The status.
-    pub fn status(&self) -> StatusCode {
-        self.0.status
-    }
 }
 
 impl IntoResponse for ApiError {

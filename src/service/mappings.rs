@@ -12,7 +12,7 @@ use super::AppState;
 use super::auth::{Principal, authenticate};
 use super::jsonapi::{ApiError, json as json_response};
 use super::store::{Permission, StoreError, StoredMapping, unix_now};
-use crate::target::is_account_identifier;
+use crate::rule::target::is_account_identifier;
 
 /// The JSON:API type of a persona mapping.
 pub const MAPPING_TYPE: &str = "aws_cloud_auth_config";

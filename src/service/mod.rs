@@ -12,13 +12,13 @@
 //! | `GET /healthz` | liveness |
 //! | `GET /metrics` | Prometheus text: exchanges by outcome, STS latency |
 
-pub mod auth;
-pub mod config;
-pub mod jsonapi;
-pub mod mappings;
-pub mod metrics;
-pub mod policies;
-pub mod store;
+pub(crate) mod auth;
+pub(crate) mod config;
+pub(crate) mod jsonapi;
+pub(crate) mod mappings;
+pub(crate) mod metrics;
+pub(crate) mod policies;
+pub(crate) mod store;
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -37,18 +37,18 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::engine::prepare;
-use crate::exchange::{ExchangeError, Refusal, TokenExchange};
-use crate::source::SourceMap;
-use crate::token::keys::create_private_dir;
-use crate::token::{KeyPair, KeyRing, TokenError, TokenIssuer};
-use crate::verifier::{ConfigError, Verifier};
+use crate::auth::exchange::{ExchangeError, Refusal, TokenExchange};
+use crate::auth::token::keys::create_private_dir;
+use crate::auth::token::{KeyPair, KeyRing, TokenError, TokenIssuer};
+use crate::auth::verifier::{ConfigError, Verifier};
+use crate::engine::reload::prepare;
+use crate::policy::source::SourceMap;
 
 pub use config::{Limits, ServeConfig, ServeConfigError};
 use jsonapi::ApiError;
 use metrics::Metrics;
 use policies::OrgPolicies;
-use store::{Store, StoreError};
+pub use store::{Permission, Store, StoreError};
 
 /// Everything a request handler needs. Shared as `Arc<AppState>`.
 pub struct AppState {

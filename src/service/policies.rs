@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use crate::compile::CompiledPolicy;
-use crate::datadog::{PersonaMapping, policy_text};
-use crate::diagnostic::Diagnostics;
-use crate::exchange::PolicySource;
+use crate::auth::exchange::PolicySource;
+use crate::engine::policy::CompiledPolicy;
 use crate::lint;
-use crate::source::SourceMap;
+use crate::policy::datadog::{PersonaMapping, policy_text};
+use crate::policy::diagnostic::Diagnostics;
+use crate::policy::source::SourceMap;
 
 use super::store::StoredMapping;
 
@@ -26,7 +26,7 @@ pub fn mappings_source_name(org: &str) -> String {
     format!("api:{org}")
 }
 
-/// The policy text of an org's mappings ([`crate::datadog::policy_text`]):
+/// The policy text of an org's mappings ([`crate::policy::datadog::policy_text`]):
 /// one `map` rule per mapping, named after the mapping id, so decisions and
 /// tokens name the mapping that matched.
 pub fn mappings_policy_text(org: &str, mappings: &[StoredMapping]) -> String {

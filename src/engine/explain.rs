@@ -4,9 +4,11 @@
 
 use serde::Serialize;
 
-use crate::compile::{CompiledPolicy, Effect, Rule};
-use crate::condition::{Caller, Truth};
-use crate::decision::{self, Decision, Verdict};
+use crate::engine::decision::{Decision, Verdict};
+use crate::engine::policy::CompiledPolicy;
+use crate::engine::precedence::{Step, precedence_key};
+use crate::rule::condition::{Caller, Truth};
+use crate::rule::{Effect, Rule};
 
 /// One rule whose pattern matches the caller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,8 +60,23 @@ fn condition_text(truth: Option<Truth>) -> String {
 /// Explains the decision for a caller in an org (an unknown org matches nothing).
 pub fn explain(policy: &CompiledPolicy, org: &str, caller: &Caller<'_>) -> Explanation {
     let verdict = policy.evaluate(org, caller);
-    let decision = verdict.to_decision(policy);
     let winner = verdict.rule().map(|r| r.decl);
+    let matched = matching_rules(policy, org, caller)
+        .into_iter()
+        .map(|rule| matched_rule(rule, caller, winner))
+        .collect();
+    let step = Step::of(&verdict);
+    Explanation {
+        decision: verdict.to_decision(),
+        step: step.number(),
+        reason: step_reason(step, &verdict),
+        matched,
+    }
+}
+
+/// Every rule of the org whose pattern matches, denies first, each group in
+/// precedence order.
+fn matching_rules<'p>(policy: &'p CompiledPolicy, org: &str, caller: &Caller<'_>) -> Vec<&'p Rule> {
     let mut rules: Vec<&Rule> = policy
         .org(org)
         .map(|(_, o)| {
@@ -70,83 +87,73 @@ pub fn explain(policy: &CompiledPolicy, org: &str, caller: &Caller<'_>) -> Expla
                 .collect()
         })
         .unwrap_or_default();
-    rules.sort_by_key(|r| {
-        (
-            matches!(r.effect, Effect::Map(_)),
-            decision::precedence_key(r),
-        )
-    });
+    rules.sort_by_key(|r| (matches!(r.effect, Effect::Map(_)), precedence_key(r)));
+    rules
+}
+
+/// One matching rule as explained: the form it matched through, its
+/// condition's value and why it did or did not decide.
+fn matched_rule(rule: &Rule, caller: &Caller<'_>, winner: Option<u32>) -> MatchedRule {
     let id = caller.identity;
-    let matched = rules
-        .iter()
-        .map(|rule| {
-            let form = id
-                .forms()
-                .find(|f| rule.pattern.matches_form(id.partition(), id.account(), f))
-                .map_or_else(|| id.arn().to_owned(), |f| id.form_arn(&f));
-            let truth = rule.condition.as_ref().map(|c| c.eval(caller));
-            let outcome = if Some(rule.decl) == winner {
-                "decided".to_owned()
-            } else {
-                match (truth, winner.is_some()) {
-                    (Some(Truth::False), _) => "its condition does not hold".into(),
-                    (_, true) => "outranked by the deciding rule".into(),
-                    (_, false) => "did not decide".into(),
-                }
-            };
-            MatchedRule {
-                rule: policy.rule_id(rule).into_owned(),
-                effect: match rule.effect {
-                    Effect::Map(_) => "map",
-                    Effect::Deny => "deny",
-                },
-                target: match &rule.effect {
-                    Effect::Map(t) => Some(t.to_string()),
-                    Effect::Deny => None,
-                },
-                pattern: rule.pattern.to_string(),
-                matched_form: form,
-                literal_chars: rule.pattern.literal_len(),
-                comparisons: rule.condition.as_ref().map_or(0, |c| c.atoms()),
-                declared: rule.decl,
-                condition: condition_text(truth),
-                outcome,
-            }
-        })
-        .collect();
-    let (step, reason) = match &verdict {
-        Verdict::Denied { .. } => (
-            1,
-            "step 1: a matching deny rule's condition holds (deny wins over every map)".to_owned(),
-        ),
-        Verdict::Error { rule, reason } if matches!(rule.effect, Effect::Deny) => (
-            1,
-            format!(
-                "step 1: a matching deny rule's condition is unknown, so the decision fails closed ({reason})"
-            ),
-        ),
-        Verdict::Mapped { rule, .. } => (
-            2,
-            format!(
-                "step 2: no deny applies; this is the most specific matching map rule whose condition holds ({} literal characters, {} comparisons, declared #{}; ties go to more literal characters, then more comparisons, then earlier declaration)",
-                rule.pattern.literal_len(),
-                rule.condition.as_ref().map_or(0, |c| c.atoms()),
-                rule.decl
-            ),
-        ),
-        Verdict::Error { reason, .. } => (
-            2,
-            format!(
-                "step 2: the most specific applicable map rule could not be applied, so the decision fails closed ({reason})"
-            ),
-        ),
-        Verdict::NoMatch => (3, "step 3: no deny and no map rule applies".to_owned()),
+    let form = id
+        .forms()
+        .find(|f| rule.pattern.matches_form(id.partition(), id.account(), f))
+        .map_or_else(|| id.arn().to_owned(), |f| id.form_arn(&f));
+    let truth = rule.condition.as_ref().map(|c| c.eval(caller));
+    let outcome = if Some(rule.decl) == winner {
+        "decided".to_owned()
+    } else {
+        match (truth, winner.is_some()) {
+            (Some(Truth::False), _) => "its condition does not hold".into(),
+            (_, true) => "outranked by the deciding rule".into(),
+            (_, false) => "did not decide".into(),
+        }
     };
-    Explanation {
-        decision,
-        step,
-        reason,
-        matched,
+    MatchedRule {
+        rule: rule.id.to_string(),
+        effect: match rule.effect {
+            Effect::Map(_) => "map",
+            Effect::Deny => "deny",
+        },
+        target: match &rule.effect {
+            Effect::Map(t) => Some(t.to_string()),
+            Effect::Deny => None,
+        },
+        pattern: rule.pattern.to_string(),
+        matched_form: form,
+        literal_chars: rule.pattern.literal_len(),
+        comparisons: rule.condition.as_ref().map_or(0, |c| c.atoms()),
+        declared: rule.decl,
+        condition: condition_text(truth),
+        outcome,
+    }
+}
+
+/// The deciding step in words.
+fn step_reason(step: Step, verdict: &Verdict<'_>) -> String {
+    match (step, verdict) {
+        (Step::Deny, Verdict::Error { reason, .. }) => format!(
+            "step 1: a matching deny rule's condition is unknown, so the decision fails closed ({reason})"
+        ),
+        (Step::Deny, _) => {
+            "step 1: a matching deny rule's condition holds (deny wins over every map)".to_owned()
+        }
+        (Step::Map, Verdict::Error { reason, .. }) => format!(
+            "step 2: the most specific applicable map rule could not be applied, so the decision fails closed ({reason})"
+        ),
+        (Step::Map, _) => {
+            let (chars, comparisons, decl) = verdict.rule().map_or((0, 0, 0), |rule| {
+                (
+                    rule.pattern.literal_len(),
+                    rule.condition.as_ref().map_or(0, |c| c.atoms()),
+                    rule.decl,
+                )
+            });
+            format!(
+                "step 2: no deny applies; this is the most specific matching map rule whose condition holds ({chars} literal characters, {comparisons} comparisons, declared #{decl}; ties go to more literal characters, then more comparisons, then earlier declaration)"
+            )
+        }
+        (Step::NoMatch, _) => "step 3: no deny and no map rule applies".to_owned(),
     }
 }
 

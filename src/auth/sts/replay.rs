@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::xml::{StsXml, parse};
 use super::{StsError, StsRequest, StsResponse, Transport};
-use crate::identity::CallerIdentity;
-use crate::proof::CheckedProof;
+use crate::arn::identity::CallerIdentity;
+use crate::auth::proof::CheckedProof;
 
 /// How often and how patiently to retry. Only throttling and 5xx are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,14 +8,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::compile::CompiledPolicy;
-use crate::condition::Caller;
-use crate::decision::Decision;
-use crate::engine::PolicyHandle;
-use crate::proof::{ProofError, bound_org};
-use crate::sts::StsError;
-use crate::token::{IssuedToken, TokenError, TokenIssuer, TokenSubject};
-use crate::verifier::{Verified, Verifier, VerifyError};
+use crate::auth::proof::{ProofError, bound_org};
+use crate::auth::sts::StsError;
+use crate::auth::token::{IssuedToken, TokenError, TokenIssuer, TokenSubject};
+use crate::auth::verifier::{Verified, Verifier, VerifyError};
+use crate::engine::decision::Decision;
+use crate::engine::policy::CompiledPolicy;
+use crate::engine::reload::PolicyHandle;
+use crate::rule::condition::Caller;
 
 /// Where the exchange finds the policy of an org.
 pub trait PolicySource: Send + Sync {

@@ -7,9 +7,9 @@
 
 use std::fmt;
 
-use crate::identity::{CallerIdentity, Form, FormKind, is_name_byte, is_path_byte};
-use crate::partition::Partition;
-use crate::wildcard;
+use crate::arn::identity::{CallerIdentity, Form, FormKind, is_name_byte, is_path_byte};
+use crate::arn::partition::Partition;
+use crate::arn::wildcard;
 
 /// The longest pattern accepted.
 pub const MAX_PATTERN_LEN: usize = 2048;
@@ -499,7 +499,7 @@ fn valid_user_resource(rest: &str) -> bool {
     let (path, name) = rest.rsplit_once('/').unwrap_or(("", rest));
     valid_name(name, 1)
         && (path.is_empty()
-            || (path.len() + 2 <= crate::identity::MAX_PATH_LEN
+            || (path.len() + 2 <= crate::arn::identity::MAX_PATH_LEN
                 && path
                     .split('/')
                     .all(|seg| !seg.is_empty() && seg.bytes().all(is_path_byte))))

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 
 pub use checks::{bound_org, precheck};
 pub use error::ProofError;
-pub use host::{EndpointKind, StsHost, parse_sts_host};
+pub use host::{StsHost, parse_sts_host};
 pub use sigv4::Authorization;
 
 /// At most this many headers in a proof.
@@ -73,7 +73,7 @@ impl Default for PrecheckConfig {
             max_proof_bytes: 16 * 1024,
             max_skew_secs: 900,
             org_header: DEFAULT_ORG_HEADER.to_owned(),
-            partitions: crate::partition::Partition::ALL
+            partitions: crate::arn::partition::Partition::ALL
                 .iter()
                 .map(|p| p.as_str().to_owned())
                 .collect(),

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::condition::Caller;
+use crate::rule::condition::Caller;
 
 /// The longest account identifier.
 pub const MAX_ACCOUNT_ID_LEN: usize = 254;

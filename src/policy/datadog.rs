@@ -13,8 +13,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::compile::{CompiledPolicy, Effect};
-use crate::target::Target;
+use crate::engine::policy::CompiledPolicy;
+use crate::rule::Effect;
+use crate::rule::target::Target;
 
 /// The JSON:API type of a persona mapping.
 pub const MAPPING_TYPE: &str = "aws_cloud_auth_config";
@@ -233,7 +234,7 @@ pub fn export(policy: &CompiledPolicy, org: &str) -> Export {
             Effect::Map(Target::Literal(_)) if rule.condition.is_some() => {
                 Some("it has a `when` condition".to_owned())
             }
-            Effect::Map(Target::Literal(_)) if crate::wildcard::has_wildcard(body) => Some(
+            Effect::Map(Target::Literal(_)) if crate::arn::wildcard::has_wildcard(body) => Some(
                 format!("its pattern `{pattern}` has a wildcard other than one trailing `*`"),
             ),
             Effect::Map(Target::Literal(_)) => None,

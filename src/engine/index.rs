@@ -2,7 +2,7 @@
 //! without scanning the rules.
 //!
 //! Each rule is filed under every form kind it may match
-//! ([`Pattern::fits_form_kind`](crate::pattern::Pattern::fits_form_kind): user,
+//! ([`Pattern::fits_form_kind`](crate::arn::pattern::Pattern::fits_form_kind): user,
 //! assumed-role, session-less role, role, federated user, root), its literal
 //! account (or "any account"), and one key taken from its resource section:
 //!
@@ -25,10 +25,10 @@ use std::hash::Hasher;
 use rustc_hash::FxHasher;
 use smallvec::SmallVec;
 
-use crate::compile::{OrgId, Rule};
-use crate::identity::{CallerIdentity, FormKind};
-use crate::pattern::Literal;
-use crate::wildcard;
+use crate::arn::identity::{CallerIdentity, FormKind};
+use crate::arn::pattern::Literal;
+use crate::arn::wildcard;
+use crate::rule::{OrgId, Rule};
 
 /// Literal characters after a boundary that a prefix key includes.
 pub const KEY_CHARS: usize = 4;

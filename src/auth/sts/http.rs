@@ -9,7 +9,7 @@ use std::time::Duration;
 use ureq::Agent;
 
 use super::{StsConfig, StsRequest, StsResponse, Transport, TransportError};
-use crate::proof::parse_sts_host;
+use crate::auth::proof::parse_sts_host;
 
 /// What [`HttpTransport`] needs from the configuration.
 pub type HttpConfig = StsConfig;

@@ -3,9 +3,10 @@
 //! applies precedence by comparing keys directly. The indexed matcher must
 //! agree with it on every decision (property-tested).
 
-use crate::compile::{Effect, Org, Rule};
-use crate::condition::{Caller, Truth};
-use crate::decision::{DecisionError, Verdict, eval, first_applicable_map, precedence_key};
+use crate::engine::decision::{DecisionError, Verdict};
+use crate::engine::precedence::{eval, first_applicable_map, precedence_key};
+use crate::rule::condition::{Caller, Truth};
+use crate::rule::{Effect, Org, Rule};
 
 /// Decides for `caller` among `org`'s rules by scanning them all.
 pub fn evaluate<'p>(rules: &'p [Rule], org: &Org, caller: &Caller<'_>) -> Verdict<'p> {

@@ -6,21 +6,21 @@
 //! - [`xml`] parses `GetCallerIdentityResponse` and `ErrorResponse`.
 //! - [`exchange`] retries throttling and 5xx (only those) with jittered
 //!   backoff, maps errors to [`StsError`], and checks the result with
-//!   [`CallerIdentity::from_sts`](crate::identity::CallerIdentity::from_sts).
+//!   [`CallerIdentity::from_sts`](crate::arn::identity::CallerIdentity::from_sts).
 
-pub mod exchange;
 pub mod http;
+pub mod replay;
 pub mod xml;
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use exchange::{RetryPolicy, call_sts};
 pub use http::{HttpConfig, HttpTransport};
+pub use replay::{RetryPolicy, call_sts};
 
-use crate::identity::IdentityError;
-use crate::partition::Partition;
+use crate::arn::identity::IdentityError;
+use crate::arn::partition::Partition;
 
 /// One request to replay: to `https://{host}/` (or the host's override).
 #[derive(Debug, Clone, Copy)]

@@ -30,11 +30,11 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::identity::CallerIdentity;
-use crate::partition::Partition;
-use crate::proof::{CheckedProof, PrecheckConfig, ProofError, precheck};
-use crate::sts::http::OverrideError;
-use crate::sts::{HttpTransport, StsConfig, StsError, Transport, call_sts};
+use crate::arn::identity::CallerIdentity;
+use crate::arn::partition::Partition;
+use crate::auth::proof::{CheckedProof, PrecheckConfig, ProofError, precheck};
+use crate::auth::sts::http::OverrideError;
+use crate::auth::sts::{HttpTransport, StsConfig, StsError, Transport, call_sts};
 
 /// The widest date window a configuration may ask for (STS itself allows 15 minutes).
 pub const MAX_SKEW_SECS: u64 = 3600;
@@ -262,7 +262,7 @@ fn validate(config: &VerifierConfig) -> Result<(), ConfigError> {
         return Err(ConfigError::Skew(config.proof.max_skew_secs));
     }
     for (host, url) in &config.sts.overrides {
-        crate::sts::http::check_override(host, url)?;
+        crate::auth::sts::http::check_override(host, url)?;
     }
     Ok(())
 }

@@ -14,10 +14,10 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use crate::compile::CompiledPolicy;
-use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::source::{LoadError, SourceMap};
-use crate::testing;
+use crate::engine::policy::CompiledPolicy;
+use crate::engine::policy_tests as testing;
+use crate::policy::diagnostic::{Diagnostic, Diagnostics};
+use crate::policy::source::{LoadError, SourceMap};
 
 /// Why a policy was not (re)loaded.
 #[derive(Debug, thiserror::Error)]

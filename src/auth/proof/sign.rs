@@ -11,7 +11,7 @@ use aws_sigv4::sign::v4;
 use super::host::{GLOBAL_HOST, GLOBAL_REGION};
 use super::wire::encode;
 use super::{DEFAULT_ORG_HEADER, GET_CALLER_IDENTITY_BODY};
-use crate::partition::Partition;
+use crate::arn::partition::Partition;
 
 /// The content type Datadog's clients send.
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
@@ -175,7 +175,7 @@ fn headers_json(headers: &[(&str, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proof::{PrecheckConfig, precheck};
+    use crate::auth::proof::{PrecheckConfig, precheck};
 
     #[test]
     fn made_proofs_pass_the_prechecks() {

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::partition::Partition;
+use crate::arn::partition::Partition;
 
 /// The longest caller ARN accepted (IAM user paths are at most 512 bytes).
 pub const MAX_ARN_LEN: usize = 2048;

@@ -1,248 +1,62 @@
 //! Compilation: typed AST → rules with compiled patterns, conditions and
-//! targets, ranked by precedence and indexed. Every semantic error is reported
+//! targets ([`crate::engine::policy`] then ranks them by precedence and
+//! indexes them). Every semantic error is reported
 //! with its span, all in one pass.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use smallvec::SmallVec;
 
-use crate::condition::{self, Caller, Condition, Operator, Test};
-use crate::decision::{self, Decision, Verdict};
-use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::identity::CallerIdentity;
-use crate::index::Index;
-use crate::pattern::{Pattern, PatternError, PatternWarning};
-use crate::policy::ast::{self, EffectDecl, Expectation, Expr, Operand};
-use crate::source::{SourceMap, Span, Spanned};
-use crate::target::{Target, TargetError};
+use crate::arn::identity::CallerIdentity;
+use crate::arn::pattern::{Pattern, PatternError, PatternWarning};
+use crate::policy::ast::{self, EffectDecl, Expr, Operand};
+use crate::policy::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::policy::source::{SourceMap, Span, Spanned};
+use crate::rule::condition::{self, Condition, Operator, Test};
+use crate::rule::target::{Target, TargetError};
+use crate::rule::{Effect, Org, OrgId, Rule, RuleId, TestCase};
 
-/// Index of an org in a [`CompiledPolicy`].
-pub type OrgId = u32;
-
-/// What a rule does when it wins.
-#[derive(Debug, Clone)]
-pub enum Effect {
-    /// Map the caller to the rendered target.
-    Map(Target),
-    /// Refuse the caller.
-    Deny,
+/// What compiling the sources produced, before ranking and indexing.
+pub(crate) struct Compiled {
+    pub(crate) orgs: Vec<Org>,
+    pub(crate) org_ids: FxHashMap<Box<str>, OrgId>,
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
-/// A compiled rule.
-#[derive(Debug, Clone)]
-pub struct Rule {
-    /// The org the rule belongs to.
-    pub org: OrgId,
-    /// Map or deny.
-    pub effect: Effect,
-    /// The normalised pattern.
-    pub pattern: Pattern,
-    /// The `when` condition.
-    pub condition: Option<Box<Condition>>,
-    /// The `as NAME`, if any.
-    pub name: Option<Box<str>>,
-    /// Where the rule is written.
-    pub span: Span,
-    /// Declaration order across all sources.
-    pub decl: u32,
-}
-
-/// A compiled `test` block.
-#[derive(Debug, Clone)]
-pub struct TestCase {
-    /// The org whose rules it tests.
-    pub org: OrgId,
-    /// The caller.
-    pub identity: CallerIdentity,
-    /// The signing region, if given.
-    pub region: Option<String>,
-    /// What it expects.
-    pub expect: Expectation,
-    /// Where it is written.
-    pub span: Span,
-}
-
-/// One org's rules and tests.
-#[derive(Debug, Clone)]
-pub struct Org {
-    /// The org id as written.
-    pub id: Box<str>,
-    /// Its rules (indices into [`CompiledPolicy::rules`]), in declaration order.
-    pub rules: Vec<u32>,
-    /// Its tests, in declaration order.
-    pub tests: Vec<TestCase>,
-}
-
-/// A compiled, immutable, `Send + Sync` policy.
-#[derive(Debug)]
-pub struct CompiledPolicy {
-    sources: SourceMap,
-    orgs: Vec<Org>,
-    org_ids: FxHashMap<Box<str>, OrgId>,
-    /// Rules sorted by precedence within each org: a lower index wins.
-    rules: Vec<Rule>,
-    index: Index,
-    warnings: Vec<Diagnostic>,
-}
-
-impl CompiledPolicy {
-    /// Parses, lowers and compiles every source. Errors are collected from
-    /// all sources; warnings are kept on the compiled policy.
-    pub fn compile(sources: &SourceMap) -> Result<CompiledPolicy, Diagnostics> {
-        let (files, mut diags) = crate::policy::parse_all(sources);
-        let mut compiler = Compiler {
-            sources,
-            diags: &mut diags,
-            orgs: Vec::new(),
-            org_ids: FxHashMap::default(),
-            rules: Vec::new(),
-            names: FxHashMap::default(),
-            regexes: FxHashMap::default(),
-            globs: FxHashMap::default(),
-        };
-        for (_, file) in &files {
-            compiler.file(file);
-        }
-        let Compiler {
-            orgs,
-            org_ids,
-            rules,
-            ..
-        } = compiler;
-        diags.sort_by_key(|d| (d.span.source, d.span.start));
-        if diags.iter().any(Diagnostic::is_error) {
-            return Err(Diagnostics(diags));
-        }
-        Ok(CompiledPolicy::assemble(
-            sources.clone(),
-            orgs,
-            org_ids,
-            rules,
-            diags,
-        ))
+/// Parses, lowers and compiles every source. Errors are collected from all
+/// sources; warnings are returned with the rules.
+pub(crate) fn compile(sources: &SourceMap) -> Result<Compiled, Diagnostics> {
+    let (files, mut diags) = crate::policy::parse_all(sources);
+    let mut compiler = Compiler {
+        sources,
+        diags: &mut diags,
+        orgs: Vec::new(),
+        org_ids: FxHashMap::default(),
+        rules: Vec::new(),
+        names: FxHashMap::default(),
+        regexes: FxHashMap::default(),
+        globs: FxHashMap::default(),
+    };
+    for (_, file) in &files {
+        compiler.file(file);
     }
-
-    /// Compiles one text (handy for tests and embedding).
-    pub fn compile_str(name: &str, text: &str) -> Result<CompiledPolicy, Diagnostics> {
-        let mut sources = SourceMap::new();
-        sources.add(name, text);
-        CompiledPolicy::compile(&sources)
+    let Compiler {
+        orgs,
+        org_ids,
+        rules,
+        ..
+    } = compiler;
+    diags.sort_by_key(|d| (d.span.source, d.span.start));
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(Diagnostics(diags));
     }
-
-    fn assemble(
-        sources: SourceMap,
-        mut orgs: Vec<Org>,
-        org_ids: FxHashMap<Box<str>, OrgId>,
-        rules: Vec<Rule>,
-        warnings: Vec<Diagnostic>,
-    ) -> CompiledPolicy {
-        // Order rules by precedence; org lists keep declaration order.
-        let mut order: Vec<u32> = (0..rules.len() as u32).collect();
-        order.sort_by_cached_key(|&i| rules.get(i as usize).map(decision::precedence_key));
-        let mut new_index = vec![0u32; rules.len()];
-        for (new, &old) in order.iter().enumerate() {
-            if let Some(slot) = new_index.get_mut(old as usize) {
-                *slot = new as u32;
-            }
-        }
-        let mut slots: Vec<Option<Rule>> = rules.into_iter().map(Some).collect();
-        let rules: Vec<Rule> = order
-            .iter()
-            .filter_map(|&old| slots.get_mut(old as usize).and_then(Option::take))
-            .collect();
-        for org in &mut orgs {
-            for r in &mut org.rules {
-                *r = new_index.get(*r as usize).copied().unwrap_or(*r);
-            }
-            org.rules
-                .sort_by_key(|&r| rules.get(r as usize).map_or(0, |rule| rule.decl));
-            org.rules.shrink_to_fit();
-        }
-        let index = Index::build(&rules, orgs.len());
-        CompiledPolicy {
-            sources,
-            orgs,
-            org_ids,
-            rules,
-            index,
-            warnings,
-        }
-    }
-
-    /// The sources it was compiled from.
-    pub fn sources(&self) -> &SourceMap {
-        &self.sources
-    }
-
-    /// Warnings found while compiling.
-    pub fn warnings(&self) -> &[Diagnostic] {
-        &self.warnings
-    }
-
-    /// Every rule, in precedence order within each org.
-    pub fn rules(&self) -> &[Rule] {
-        &self.rules
-    }
-
-    /// Every org.
-    pub fn orgs(&self) -> &[Org] {
-        &self.orgs
-    }
-
-    /// The org with this id.
-    pub fn org(&self, id: &str) -> Option<(OrgId, &Org)> {
-        let &org_id = self.org_ids.get(id)?;
-        Some((org_id, self.orgs.get(org_id as usize)?))
-    }
-
-    /// A rule's id: its `as` name, else `file:line`.
-    pub fn rule_id<'a>(&'a self, rule: &'a Rule) -> Cow<'a, str> {
-        match &rule.name {
-            Some(name) => Cow::Borrowed(name),
-            None => match self.sources.locate(rule.span) {
-                Some((file, line, _)) => Cow::Owned(format!("{file}:{line}")),
-                None => Cow::Borrowed("?"),
-            },
-        }
-    }
-
-    /// Decides for a caller in an org with the indexed matcher. An unknown
-    /// org has no rules: [`Verdict::NoMatch`].
-    pub fn evaluate<'p>(&'p self, org: &str, caller: &Caller<'_>) -> Verdict<'p> {
-        let Some(&org_id) = self.org_ids.get(org) else {
-            return Verdict::NoMatch;
-        };
-        let mut candidates: SmallVec<[u32; 16]> = SmallVec::new();
-        self.index
-            .candidates(org_id, caller.identity, &mut candidates);
-        // Match each candidate once: precedence walks the matches twice.
-        let matched: SmallVec<[&Rule; 8]> = candidates
-            .iter()
-            .filter_map(|&i| self.rules.get(i as usize))
-            .filter(|rule| rule.pattern.matches_fitting(caller.identity))
-            .collect();
-        decision::resolve(matched.iter().copied(), caller)
-    }
-
-    /// Decides with the reference matcher: SPEC §2–3 written literally.
-    pub fn evaluate_reference<'p>(&'p self, org: &str, caller: &Caller<'_>) -> Verdict<'p> {
-        match self.org(org) {
-            Some((_, org)) => crate::reference::evaluate(&self.rules, org, caller),
-            None => Verdict::NoMatch,
-        }
-    }
-
-    /// Decides and returns an owned, self-explaining decision.
-    pub fn decide(&self, org: &str, caller: &Caller<'_>) -> Decision {
-        self.evaluate(org, caller).to_decision(self)
-    }
-
-    /// Statistics about the compiled form.
-    pub fn stats(&self) -> crate::index::IndexStats {
-        self.index.stats()
-    }
+    Ok(Compiled {
+        orgs,
+        org_ids,
+        rules,
+        warnings: diags,
+    })
 }
 
 struct Compiler<'a> {
@@ -302,7 +116,6 @@ impl Compiler<'_> {
             EffectDecl::Map { target } => self.target(target).map(Effect::Map),
             EffectDecl::Deny => Some(Effect::Deny),
         };
-        let name = decl.name.as_ref().map(|n| n.node.as_str().into());
         if let Some(n) = &decl.name
             && let Some(first) = self.names.get(&(org, n.node.as_str().into()))
         {
@@ -330,6 +143,7 @@ impl Compiler<'_> {
         if !decl.valid {
             return None;
         }
+        let id = self.rule_id(decl)?;
         let org_rules = &mut self.orgs.get_mut(org as usize)?.rules;
         org_rules.push(self.rules.len() as u32);
         Some(Rule {
@@ -337,9 +151,23 @@ impl Compiler<'_> {
             effect,
             pattern,
             condition: condition.map(Box::new),
-            name,
+            id,
             span: decl.span,
             decl: self.rules.len() as u32,
+        })
+    }
+
+    /// The rule's `as NAME`, else where it is written. `None` only for a
+    /// span outside every source, which the parser never produces.
+    fn rule_id(&self, decl: &ast::RuleDecl) -> Option<RuleId> {
+        if let Some(name) = &decl.name {
+            return Some(RuleId::Named(name.node.as_str().into()));
+        }
+        let source = self.sources.get(decl.span.source)?;
+        let (line, _) = source.line_col(decl.span.start);
+        Some(RuleId::At {
+            file: Arc::clone(&source.name),
+            line,
         })
     }
 

@@ -18,9 +18,9 @@
 
 use pest::iterators::Pair;
 
-use crate::diagnostic::Diagnostic;
+use crate::policy::diagnostic::Diagnostic;
 use crate::policy::parser::{self, Rule};
-use crate::source::SourceId;
+use crate::policy::source::SourceId;
 
 #[derive(Debug, Clone, Copy)]
 struct Leaf<'a> {

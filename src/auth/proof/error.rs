@@ -1,6 +1,6 @@
 //! Why a proof was rejected before any network call: one variant per check.
 
-use crate::partition::Partition;
+use crate::arn::partition::Partition;
 
 /// A proof that failed a pre-check (SPEC §5). Every variant names one check;
 /// [`ProofError::code`] gives a stable name for tests, logs and metrics.

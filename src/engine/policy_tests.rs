@@ -1,10 +1,11 @@
 //! Running a policy's `test` blocks.
 
-use crate::compile::{CompiledPolicy, TestCase};
-use crate::condition::Caller;
-use crate::decision::Decision;
-use crate::diagnostic::{Code, Diagnostic};
+use crate::engine::decision::Decision;
+use crate::engine::policy::CompiledPolicy;
 use crate::policy::ast::Expectation;
+use crate::policy::diagnostic::{Code, Diagnostic};
+use crate::rule::TestCase;
+use crate::rule::condition::Caller;
 
 /// The outcome of one `test` block.
 #[derive(Debug, Clone)]
@@ -30,11 +31,11 @@ impl TestOutcome<'_> {
         if self.passed() {
             return None;
         }
-        let got = describe(&self.decision);
+        let got = self.decision.to_string();
         let message = match &self.reference_disagrees {
             Some(reference) => format!(
                 "internal error: the indexed matcher decided {got} but the reference matcher {}",
-                describe(reference)
+                reference
             ),
             None => format!(
                 "expected {}, got {got}",
@@ -67,19 +68,6 @@ fn describe_expectation(expect: &Expectation) -> String {
     }
 }
 
-/// A decision in a few words.
-pub fn describe(decision: &Decision) -> String {
-    match decision {
-        Decision::Mapped { user, rule } => format!("\"{user}\" (rule {rule})"),
-        Decision::Denied { rule } => format!("deny (rule {rule})"),
-        Decision::NoMatch => "none".into(),
-        Decision::Error { rule, reason } => match rule {
-            Some(rule) => format!("an error in rule {rule}: {reason}"),
-            None => format!("an error: {reason}"),
-        },
-    }
-}
-
 /// Runs every test block, through both matchers.
 pub fn run(policy: &CompiledPolicy) -> Vec<TestOutcome<'_>> {
     policy
@@ -92,9 +80,7 @@ pub fn run(policy: &CompiledPolicy) -> Vec<TestOutcome<'_>> {
                 region: test.region.as_deref(),
             };
             let decision = policy.decide(&org.id, &caller);
-            let reference = policy
-                .evaluate_reference(&org.id, &caller)
-                .to_decision(policy);
+            let reference = policy.evaluate_reference(&org.id, &caller).to_decision();
             TestOutcome {
                 org: &org.id,
                 test,

@@ -10,7 +10,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use crate::identity::CallerIdentity;
+use crate::arn::identity::CallerIdentity;
 
 /// The longest regex or glob source accepted in a condition.
 pub const MAX_REGEX_LEN: usize = 4096;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use arnmap::source::SourceMap;
+use arnmap::SourceMap;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_POLICY, stderr_color};
 
@@ -30,7 +30,7 @@ pub fn run(args: FmtArgs) -> ExitCode {
     };
     let mut status = EXIT_OK;
     for (_, source) in sources.iter() {
-        let formatted = match arnmap::fmt::format(&source.text) {
+        let formatted = match arnmap::format_policy(&source.text) {
             Ok(f) => f,
             Err(diagnostic) => {
                 let mut one = SourceMap::new();

@@ -18,7 +18,7 @@
 //! `sts.us-east-1.amazonaws.com.cn` are refused. Names are compared exactly:
 //! lower-case, no trailing dot.
 
-use crate::partition::Partition;
+use crate::arn::partition::Partition;
 
 /// The one global STS host.
 pub const GLOBAL_HOST: &str = "sts.amazonaws.com";
