@@ -13,7 +13,7 @@
 //! translation is exact only for callers whose resource holds no `:` (every
 //! caller of the generated sets; agreement is asserted anyway).
 
-use arnmap::compile::Rule;
+use arnmap::Rule;
 use arnmap::{Caller, CompiledPolicy, Verdict};
 
 /// Linear scan: every rule of the org, `ArnLike` on every form.
@@ -46,7 +46,7 @@ fn resolve<'p>(
     hits.sort_unstable();
     hits.dedup();
     let rules = policy.rules();
-    arnmap::decision::resolve(hits.iter().filter_map(|&i| rules.get(i)), caller)
+    arnmap::internals::precedence::resolve(hits.iter().filter_map(|&i| rules.get(i)), caller)
 }
 
 /// One `RegexSet` over every pattern (index = rule index).

@@ -22,9 +22,9 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use arnmap::proof::wire::encode;
-use arnmap::proof::{PrecheckConfig, precheck};
-use arnmap::token::{KeyPair, KeyRing, SigningAlgorithm, TokenConfig, TokenIssuer, TokenSubject};
+use arnmap::internals::wire::encode;
+use arnmap::{PrecheckConfig, precheck};
+use arnmap::{KeyPair, KeyRing, SigningAlgorithm, TokenConfig, TokenIssuer, TokenSubject};
 use arnmap::{Caller, CallerIdentity, CompiledPolicy};
 use criterion::Criterion;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};

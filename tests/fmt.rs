@@ -10,7 +10,7 @@
 )]
 
 use arnmap::CompiledPolicy;
-use arnmap::fmt::format;
+use arnmap::format_policy as format;
 
 fn policies() -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
@@ -38,7 +38,7 @@ fn meaning(policy: &CompiledPolicy) -> Vec<String> {
                 r.pattern,
                 r.effect,
                 r.condition,
-                arnmap::decision::precedence_key(r)
+                arnmap::internals::precedence::precedence_key(r)
             )
         })
         .collect();

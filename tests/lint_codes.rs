@@ -11,9 +11,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use arnmap::diagnostic::Code;
+use arnmap::Code;
 use arnmap::lint::{self, Options};
-use arnmap::source::SourceMap;
+use arnmap::SourceMap;
 
 type Found = BTreeSet<(String, u32, u32)>;
 

@@ -146,7 +146,7 @@ proptest! {
         let policy = arnmap::CompiledPolicy::compile_str("p.policy", &text).unwrap();
         let shadowed: Vec<String> = arnmap::lint::lint(&policy, arnmap::lint::Options::default())
             .into_iter()
-            .filter(|d| matches!(d.code, arnmap::diagnostic::Code::ShadowedRule | arnmap::diagnostic::Code::ShadowedByDeny))
+            .filter(|d| matches!(d.code, arnmap::Code::ShadowedRule | arnmap::Code::ShadowedByDeny))
             .filter_map(|d| d.rule)
             .collect();
         for caller in callers() {

@@ -12,9 +12,9 @@ mod sts_support;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use arnmap::proof::wire::{RawProof, encode};
-use arnmap::proof::{PrecheckConfig, precheck};
-use arnmap::verifier::{Verifier, VerifierConfig, VerifyError};
+use arnmap::internals::wire::{RawProof, encode};
+use arnmap::{PrecheckConfig, precheck};
+use arnmap::{Verifier, VerifierConfig, VerifyError};
 use serde_json::Value;
 use sts_support::{Counting, encode_raw};
 

@@ -10,8 +10,8 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use arnmap::proof::wire::{decode, encode};
-use arnmap::proof::{PrecheckConfig, precheck};
+use arnmap::internals::wire::{decode, encode};
+use arnmap::{PrecheckConfig, precheck};
 use proptest::prelude::*;
 
 const VALID_HEADERS: &str = r#"{"Content-Length":["43"],"Content-Type":["application/x-www-form-urlencoded; charset=utf-8"],"X-Amz-Date":["20260101T000000Z"],"x-ddog-org-id":["org"],"X-Amz-Security-Token":["t"],"host":["sts.amazonaws.com"],"Authorization":["AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEEXAMPLE12/20260101/us-east-1/sts/aws4_request, SignedHeaders=content-length;content-type;host;x-amz-date;x-amz-security-token;x-ddog-org-id, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"]}"#;
@@ -58,7 +58,7 @@ proptest! {
         let proof = encode(b"Action=GetCallerIdentity&Version=2011-06-15", VALID_HEADERS, "POST", &url);
         if let Ok(checked) = precheck(&proof, "org", now(), &PrecheckConfig::default()) {
             // Whatever passed names an allowlisted host.
-            prop_assert!(arnmap::proof::parse_sts_host(&checked.host.host).is_some());
+            prop_assert!(arnmap::internals::parse_sts_host(&checked.host.host).is_some());
         }
     }
 

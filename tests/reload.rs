@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use arnmap::engine::ReloadError;
+use arnmap::ReloadError;
 use arnmap::{Caller, CallerIdentity, PolicyHandle, SourceMap};
 
 fn sources(text: &str) -> SourceMap {
@@ -33,7 +33,7 @@ const CALLER: &str = "arn:aws:sts::123456789012:assumed-role/r/s1";
 
 #[test]
 fn a_good_policy_is_swapped_in() {
-    let handle = PolicyHandle::new(arnmap::engine::prepare(&sources(V1)).unwrap());
+    let handle = PolicyHandle::new(arnmap::prepare(&sources(V1)).unwrap());
     assert_eq!(user_of(&handle, CALLER).as_deref(), Some("v1@x.com"));
     handle.reload(&sources(V2)).unwrap();
     assert_eq!(user_of(&handle, CALLER).as_deref(), Some("v2@x.com"));
@@ -41,7 +41,7 @@ fn a_good_policy_is_swapped_in() {
 
 #[test]
 fn a_policy_that_does_not_compile_is_refused_and_the_old_one_serves() {
-    let handle = PolicyHandle::new(arnmap::engine::prepare(&sources(V1)).unwrap());
+    let handle = PolicyHandle::new(arnmap::prepare(&sources(V1)).unwrap());
     let err = handle
         .reload(&sources(
             r#"org "o" { map "arn:aws:s3:::x" to "v2@x.com" }"#,
@@ -54,7 +54,7 @@ fn a_policy_that_does_not_compile_is_refused_and_the_old_one_serves() {
 
 #[test]
 fn a_policy_whose_tests_fail_is_refused_and_the_old_one_serves() {
-    let handle = PolicyHandle::new(arnmap::engine::prepare(&sources(V1)).unwrap());
+    let handle = PolicyHandle::new(arnmap::prepare(&sources(V1)).unwrap());
     let failing = V2.replace("-> \"v2@x.com\"", "-> deny");
     let err = handle.reload(&sources(&failing)).unwrap_err();
     assert!(matches!(err, ReloadError::Tests { ref failures, .. } if failures.len() == 1));
@@ -64,7 +64,7 @@ fn a_policy_whose_tests_fail_is_refused_and_the_old_one_serves() {
 
 #[test]
 fn a_policy_with_lint_errors_is_refused_and_the_old_one_serves() {
-    let handle = PolicyHandle::new(arnmap::engine::prepare(&sources(V1)).unwrap());
+    let handle = PolicyHandle::new(arnmap::prepare(&sources(V1)).unwrap());
     let ambiguous = r#"org "o" {
         map "arn:aws:sts::123456789012:assumed-role/r-*" to "a@x.com" as a
         map "arn:aws:sts::123456789012:assumed-role/*-r" to "b@x.com" as b
@@ -80,7 +80,7 @@ fn a_policy_with_lint_errors_is_refused_and_the_old_one_serves() {
 #[test]
 fn readers_keep_their_snapshot_across_a_swap() {
     let handle = Arc::new(PolicyHandle::new(
-        arnmap::engine::prepare(&sources(V1)).unwrap(),
+        arnmap::prepare(&sources(V1)).unwrap(),
     ));
     let snapshot = handle.load();
     let writer = {

@@ -14,7 +14,7 @@ mod serve_support;
 
 use std::time::SystemTime;
 
-use arnmap::proof::sign::{AwsCredentials, make_proof};
+use arnmap::{AwsCredentials, make_proof};
 use serde_json::{Value, json};
 use serve_support::{ORG, OTHER_ORG, Server, create_keys, http, read, temp_dir, write_policy};
 
@@ -364,7 +364,7 @@ fn the_readme_configuration_example_is_the_default() {
 
 #[test]
 fn a_configured_signing_key_is_used_and_none_is_generated() {
-    use arnmap::token::{KeyPair, SigningAlgorithm};
+    use arnmap::{KeyPair, SigningAlgorithm};
     let dir = temp_dir("cfgkey");
     let policies = write_policy(&dir);
     let keys = dir.join("mykeys");

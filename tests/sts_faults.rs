@@ -15,9 +15,9 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use arnmap::proof::sign::{AwsCredentials, make_proof};
-use arnmap::sts::StsError;
-use arnmap::verifier::{Verified, Verifier, VerifierConfig, VerifyError};
+use arnmap::{AwsCredentials, make_proof};
+use arnmap::StsError;
+use arnmap::{Verified, Verifier, VerifierConfig, VerifyError};
 
 const ORG: &str = "org-1";
 const ARN: &str = "arn:aws:sts::123456789012:assumed-role/terraform-runner/tf-42";

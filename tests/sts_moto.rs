@@ -16,11 +16,11 @@ mod sts_support;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use arnmap::identity::IdentityKind;
-use arnmap::proof::ProofError;
-use arnmap::proof::sign::{AwsCredentials, make_proof};
-use arnmap::sts::{HttpTransport, StsError};
-use arnmap::verifier::{Verifier, VerifierConfig, VerifyError};
+use arnmap::IdentityKind;
+use arnmap::ProofError;
+use arnmap::{AwsCredentials, make_proof};
+use arnmap::{HttpTransport, StsError};
+use arnmap::{Verifier, VerifierConfig, VerifyError};
 use serde_json::Value;
 use sts_support::{Counting, Moto, header, python, venv, with_header};
 
@@ -154,7 +154,7 @@ fn regional_proof_from_arnmap_signer() {
     // endpoint; the allowlist is unchanged either way.
     let cfg = config(&peer.moto);
     assert!(
-        arnmap::proof::precheck(&proof, ORG, now, &cfg.proof).is_ok(),
+        arnmap::precheck(&proof, ORG, now, &cfg.proof).is_ok(),
         "the override does not change what is allowlisted"
     );
 }
@@ -184,7 +184,7 @@ fn tampering_is_caught_by_prechecks_or_by_sts() {
 
     // Body: another action is a pre-check; the accepted other order is not
     // what was signed.
-    let mut p = arnmap::proof::wire::decode(&good).unwrap();
+    let mut p = arnmap::internals::wire::decode(&good).unwrap();
     p.body = b"Action=GetSessionToken&Version=2011-06-15".to_vec();
     let e = v
         .verify(&sts_support::encode_raw(&p), ORG, now)
@@ -282,30 +282,30 @@ fn replay_protection_accepts_a_proof_once() {
 
 #[test]
 fn cli_verify_and_proof_round_trip() {
-    // `arnmap proof` and `arnmap verify` through their `run` functions.
+    // `arnmap verify` (the binary) on a proof made by the library.
     let Some(peer) = peer() else { return };
     let dir = std::env::temp_dir().join(format!("arnmap-cli-{}", peer.moto.port));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("proof");
     let proof = make_proof(&peer.role, ORG, None, SystemTime::now()).unwrap();
     std::fs::write(&file, &proof).unwrap();
-    let args = arnmap::cli::verify::VerifyArgs {
-        org: ORG.into(),
-        proof: file.display().to_string(),
-        sts_override: vec![format!("sts.amazonaws.com={}", peer.moto.url())],
-        config: None,
+    let verify = |org: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_arnmap"))
+            .args(["verify", "--org", org, "--proof"])
+            .arg(&file)
+            .arg("--sts-override")
+            .arg(format!("sts.amazonaws.com={}", peer.moto.url()))
+            .output()
+            .unwrap()
     };
-    assert_eq!(
-        arnmap::cli::verify::run(args.clone()),
-        std::process::ExitCode::SUCCESS
+    let ok = verify(ORG);
+    assert_eq!(ok.status.code(), Some(0), "{ok:?}");
+    let caller: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert!(
+        caller["arn"].as_str().unwrap().contains(":assumed-role/"),
+        "{caller}"
     );
-    let wrong_org = arnmap::cli::verify::VerifyArgs {
-        org: "other".into(),
-        ..args
-    };
-    assert_eq!(
-        arnmap::cli::verify::run(wrong_org),
-        std::process::ExitCode::FAILURE
-    );
+    let wrong_org = verify("other");
+    assert_eq!(wrong_org.status.code(), Some(1), "{wrong_org:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use arnmap::token::{
+use arnmap::{
     KeyPair, KeyRing, SigningAlgorithm, TokenConfig, TokenError, TokenIssuer, TokenSubject,
 };
 use base64::Engine as _;

@@ -9,7 +9,8 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use arbitrary::{Arbitrary, Unstructured};
-use arnmap::proof::{PrecheckConfig, parse_sts_host, precheck, wire};
+use arnmap::internals::{parse_sts_host, wire};
+use arnmap::{PrecheckConfig, precheck};
 use arnmap::{Caller, CallerIdentity, CompiledPolicy, Pattern, SourceMap};
 
 /// Inputs longer than this are ignored: they only slow the fuzzer down.
@@ -70,7 +71,7 @@ pub fn policy_parser(data: &[u8]) {
                     assert_equivalent(&policy, &org.id, &Caller::new(&test.identity));
                 }
             }
-            let _ = arnmap::testing::run(&policy);
+            let _ = arnmap::run_tests(&policy);
         }
     }
     fmt_round_trip(text);
@@ -94,7 +95,7 @@ fn meaning(policy: &CompiledPolicy) -> Vec<String> {
                 r.pattern,
                 r.effect,
                 r.condition,
-                arnmap::decision::precedence_key(r)
+                arnmap::internals::precedence::precedence_key(r)
             )
         })
         .collect()
@@ -103,10 +104,10 @@ fn meaning(policy: &CompiledPolicy) -> Vec<String> {
 /// parse → fmt → parse: formatting is idempotent, keeps whether the text
 /// compiles, and never changes what a policy that compiles means.
 fn fmt_round_trip(text: &str) {
-    let Ok(formatted) = arnmap::fmt::format(text) else {
+    let Ok(formatted) = arnmap::format_policy(text) else {
         return;
     };
-    match arnmap::fmt::format(&formatted) {
+    match arnmap::format_policy(&formatted) {
         Ok(again) => assert_eq!(again, formatted, "fmt is not idempotent"),
         Err(e) => panic!("formatted text does not parse: {}", e.message),
     }

@@ -35,7 +35,7 @@ pub fn run(args: TestArgs) -> ExitCode {
             println!(
                 "ok   {file}:{line} [{}] {arn} -> {}",
                 outcome.org,
-                outcome.decision.to_string()
+                outcome.decision
             );
         }
     }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use arnmap::sts::{StsRequest, StsResponse, Transport, TransportError};
+use arnmap::{StsRequest, StsResponse, Transport, TransportError};
 
 /// The venv holding moto and datadog-api-client: `$ARNMAP_VENV`, else
 /// `.venv` at the repo root. `None` (test skipped, reason printed) only when
@@ -155,7 +155,7 @@ impl Transport for Counting {
 }
 
 /// Re-encodes a decoded proof (headers in their order, repeats kept).
-pub fn encode_raw(p: &arnmap::proof::wire::RawProof) -> String {
+pub fn encode_raw(p: &arnmap::internals::wire::RawProof) -> String {
     let fields: Vec<String> = p
         .headers
         .iter()
@@ -167,7 +167,7 @@ pub fn encode_raw(p: &arnmap::proof::wire::RawProof) -> String {
             )
         })
         .collect();
-    arnmap::proof::wire::encode(
+    arnmap::internals::wire::encode(
         &p.body,
         &format!("{{{}}}", fields.join(",")),
         &p.method,
@@ -177,7 +177,7 @@ pub fn encode_raw(p: &arnmap::proof::wire::RawProof) -> String {
 
 /// Replaces the value of a header (case-insensitive) in a proof.
 pub fn with_header(raw: &str, name: &str, value: &str) -> String {
-    let mut p = arnmap::proof::wire::decode(raw).expect("decodable");
+    let mut p = arnmap::internals::wire::decode(raw).expect("decodable");
     for (n, vs) in &mut p.headers {
         if n.eq_ignore_ascii_case(name) {
             *vs = vec![value.to_owned()];
@@ -188,7 +188,7 @@ pub fn with_header(raw: &str, name: &str, value: &str) -> String {
 
 /// The value of a header in a proof.
 pub fn header(raw: &str, name: &str) -> String {
-    let p = arnmap::proof::wire::decode(raw).expect("decodable");
+    let p = arnmap::internals::wire::decode(raw).expect("decodable");
     p.headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
