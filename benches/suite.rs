@@ -23,9 +23,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use arnmap::internals::wire::encode;
-use arnmap::{PrecheckConfig, precheck};
-use arnmap::{KeyPair, KeyRing, SigningAlgorithm, TokenConfig, TokenIssuer, TokenSubject};
 use arnmap::{Caller, CallerIdentity, CompiledPolicy};
+use arnmap::{KeyPair, KeyRing, SigningAlgorithm, TokenConfig, TokenIssuer, TokenSubject};
+use arnmap::{PrecheckConfig, precheck};
 use criterion::Criterion;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 

@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use arnmap::Code;
-use arnmap::lint::{self, Options};
 use arnmap::SourceMap;
+use arnmap::lint::{self, Options};
 
 type Found = BTreeSet<(String, u32, u32)>;
 

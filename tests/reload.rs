@@ -79,9 +79,7 @@ fn a_policy_with_lint_errors_is_refused_and_the_old_one_serves() {
 
 #[test]
 fn readers_keep_their_snapshot_across_a_swap() {
-    let handle = Arc::new(PolicyHandle::new(
-        arnmap::prepare(&sources(V1)).unwrap(),
-    ));
+    let handle = Arc::new(PolicyHandle::new(arnmap::prepare(&sources(V1)).unwrap()));
     let snapshot = handle.load();
     let writer = {
         let handle = Arc::clone(&handle);

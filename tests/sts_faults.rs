@@ -15,8 +15,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use arnmap::{AwsCredentials, make_proof};
 use arnmap::StsError;
+use arnmap::{AwsCredentials, make_proof};
 use arnmap::{Verified, Verifier, VerifierConfig, VerifyError};
 
 const ORG: &str = "org-1";

@@ -10,8 +10,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use arbitrary::{Arbitrary, Unstructured};
 use arnmap::internals::{parse_sts_host, wire};
-use arnmap::{PrecheckConfig, precheck};
 use arnmap::{Caller, CallerIdentity, CompiledPolicy, Pattern, SourceMap};
+use arnmap::{PrecheckConfig, precheck};
 
 /// Inputs longer than this are ignored: they only slow the fuzzer down.
 pub const MAX_INPUT: usize = 16 * 1024;

@@ -34,8 +34,7 @@ pub fn run(args: TestArgs) -> ExitCode {
         } else {
             println!(
                 "ok   {file}:{line} [{}] {arn} -> {}",
-                outcome.org,
-                outcome.decision
+                outcome.org, outcome.decision
             );
         }
     }

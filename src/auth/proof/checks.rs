@@ -278,6 +278,7 @@ fn check_body(body: &[u8]) -> Result<(), ProofError> {
 /// before the pre-checks so a service can pick the org's policy. It proves
 /// nothing by itself: [`precheck`] with this org then checks that the header
 /// is signed, single and well formed.
+#[cfg(feature = "token")]
 pub fn bound_org(raw: &str, cfg: &PrecheckConfig) -> Result<String, ProofError> {
     if raw.len() > cfg.max_proof_bytes {
         return Err(ProofError::TooLarge {

@@ -5,7 +5,7 @@
 //!
 //! ```
 //! use std::time::{Duration, UNIX_EPOCH};
-//! use arnmap::proof::{precheck, PrecheckConfig, ProofError};
+//! use arnmap::{precheck, PrecheckConfig, ProofError};
 //! let now = UNIX_EPOCH + Duration::from_secs(1_767_225_600);
 //! let err = precheck("not a proof", "org", now, &PrecheckConfig::default()).unwrap_err();
 //! assert!(matches!(err, ProofError::Parts(1)));
@@ -34,7 +34,9 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-pub use checks::{bound_org, precheck};
+#[cfg(feature = "token")]
+pub use checks::bound_org;
+pub use checks::precheck;
 pub use error::ProofError;
 pub use host::{StsHost, parse_sts_host};
 pub use sigv4::Authorization;
