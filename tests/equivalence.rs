@@ -1,5 +1,5 @@
 //! Property: for random policies and callers, the indexed matcher and the
-//! reference matcher (SPEC §2–3 written literally) make the same decision,
+//! reference matcher (docs/semantics.md §2–3 written literally) make the same decision,
 //! down to the rule that decided.
 //!
 //! Patterns and callers are drawn from small alphabets so that rules overlap

@@ -1,5 +1,5 @@
 //! Caller identities: the ARNs and UserIds that STS `GetCallerIdentity` returns,
-//! parsed strictly (SPEC §1).
+//! parsed strictly (docs/semantics.md §1).
 //!
 //! Four kinds of caller exist. Anything else — an IAM role ARN, a group, an
 //! `assumed-role` ARN with a path, an 11-digit account, an unknown partition —
@@ -64,7 +64,7 @@ impl Service {
     }
 }
 
-/// Which of a caller's ARN forms a [`Form`] is (SPEC §1).
+/// Which of a caller's ARN forms a [`Form`] is (docs/semantics.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FormKind {
     /// `iam … user/PATH/NAME`
@@ -406,7 +406,7 @@ impl CallerIdentity {
             .map(|id| id.split_once(':').map_or(id, |(before, _)| before))
     }
 
-    /// The ARN forms a pattern is compared against (SPEC §1): three for an
+    /// The ARN forms a pattern is compared against (docs/semantics.md §1): three for an
     /// assumed role (raw, session-less, role), one for every other caller.
     pub fn forms(&self) -> impl Iterator<Item = Form<'_>> {
         let resource = self.resource();

@@ -1,4 +1,4 @@
-//! ARN patterns (SPEC §2): parsing, normalisation, the compile errors for
+//! ARN patterns (docs/semantics.md §2): parsing, normalisation, the compile errors for
 //! patterns that can match no caller, and IAM `ArnLike` matching.
 //!
 //! A pattern is an ARN that may hold `*` and `?`. It matches a caller when it
@@ -357,7 +357,7 @@ impl Pattern {
             && self.section_matches(0, "arn")
     }
 
-    /// SPEC §2's definition: does the pattern match at least one form of the caller?
+    /// docs/semantics.md §2's definition: does the pattern match at least one form of the caller?
     pub fn matches(&self, identity: &CallerIdentity) -> bool {
         identity
             .forms()
@@ -381,7 +381,7 @@ fn account_can_match(account: &str) -> bool {
     }
 }
 
-/// Applies SPEC §2's normalisation to service and resource.
+/// Applies docs/semantics.md §2's normalisation to service and resource.
 fn normalise(
     service: &str,
     resource: &str,

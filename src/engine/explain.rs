@@ -1,6 +1,6 @@
 //! Why a caller got its decision: every rule whose pattern matched (and
 //! through which ARN form), each rule's condition, the winner and the
-//! precedence step that decided (SPEC §3).
+//! precedence step that decided (docs/semantics.md §3).
 
 use serde::Serialize;
 

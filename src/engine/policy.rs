@@ -143,7 +143,7 @@ impl CompiledPolicy {
         precedence::resolve(matched.iter().copied(), caller)
     }
 
-    /// Decides with the reference matcher: SPEC §2–3 written literally.
+    /// Decides with the reference matcher: docs/semantics.md §2–3 written literally.
     pub fn evaluate_reference<'p>(&'p self, org: &str, caller: &Caller<'_>) -> Verdict<'p> {
         match self.org(org) {
             Some((_, org)) => super::reference::evaluate(&self.rules, org, caller),

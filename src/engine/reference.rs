@@ -1,4 +1,4 @@
-//! The reference matcher: SPEC §2–3 written as literally as possible. It scans
+//! The reference matcher: docs/semantics.md §2–3 written as literally as possible. It scans
 //! every rule of the org, matches each pattern against the caller's forms and
 //! applies precedence by comparing keys directly. The indexed matcher must
 //! agree with it on every decision (property-tested).

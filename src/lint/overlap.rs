@@ -1,5 +1,5 @@
 //! Exact overlap and cover decisions between two normalised patterns
-//! (SPEC §2), section by section.
+//! (docs/semantics.md §2), section by section.
 //!
 //! A caller is a partition, an account and a kind-specific resource, chosen
 //! independently; a pattern matches it when it matches one of its forms. So
@@ -24,7 +24,7 @@ use crate::arn::pattern::Pattern;
 use crate::arn::wildcard;
 use crate::lint::automaton::{self, FormRun, FormShape, Glob, Runs, TooComplex, Valid};
 
-/// The caller kinds (SPEC §1), each with its caller string `w`.
+/// The caller kinds (docs/semantics.md §1), each with its caller string `w`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallerKind {
     /// `user/` + `w` (`w` = `PATH/NAME`).

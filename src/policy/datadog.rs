@@ -133,7 +133,7 @@ fn mapping(item: &Value, at: &str) -> Result<PersonaMapping, DatadogError> {
     })
 }
 
-/// A policy string literal: `"` and `\` escaped (SPEC §3).
+/// A policy string literal: `"` and `\` escaped (docs/semantics.md §3).
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');

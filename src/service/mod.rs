@@ -1,4 +1,4 @@
-//! The reference service `arnmap serve` (SPEC §6): the token exchange
+//! The reference service `arnmap serve` (docs/semantics.md §6): the token exchange
 //! Datadog's clients speak, the persona-mapping API, JWKS, health and metrics.
 //!
 //! Endpoints:
