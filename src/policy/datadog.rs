@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::engine::policy::CompiledPolicy;
 use crate::rule::Effect;
-use crate::rule::target::Target;
+use crate::rule::target::{Target, is_account_identifier};
 
 /// The JSON:API type of a persona mapping.
 pub const MAPPING_TYPE: &str = "aws_cloud_auth_config";
@@ -184,6 +184,123 @@ pub fn policy_text(org: &str, mappings: &[PersonaMapping]) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+impl PersonaMapping {
+    /// The mapping as a JSON:API resource object (`type`, `id`,
+    /// `attributes`), as the API returns it and [`parse_mappings`] reads it.
+    pub fn resource(&self) -> Value {
+        let mut attributes = json!({
+            "account_identifier": self.account_identifier,
+            "arn_pattern": self.arn_pattern,
+        });
+        if let (Some(uuid), Some(map)) = (&self.account_uuid, attributes.as_object_mut()) {
+            map.insert("account_uuid".into(), Value::String(uuid.clone()));
+        }
+        json!({ "type": MAPPING_TYPE, "id": self.id, "attributes": attributes })
+    }
+}
+
+/// What a create request asks for (the body [`create_request`] renders).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingRequest {
+    /// The account the callers map to.
+    pub account_identifier: String,
+    /// The ARN pattern, as sent.
+    pub arn_pattern: String,
+}
+
+/// Why a create request was refused. Each names the JSON pointer at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// Not JSON.
+    #[error("the body is not JSON: {0}")]
+    Json(String),
+    /// `data` is absent or not an object.
+    #[error("`data` must be an object")]
+    Data,
+    /// `data.type` is not [`MAPPING_TYPE`].
+    #[error("`type` must be \"{MAPPING_TYPE}\"")]
+    Type,
+    /// `data.attributes` is absent or not an object.
+    #[error("`attributes` must be an object")]
+    Attributes,
+    /// An attribute other than `account_identifier` and `arn_pattern`.
+    #[error("unknown attribute {0:?}; expected account_identifier and arn_pattern")]
+    UnknownAttribute(String),
+    /// A required attribute is absent or not a string.
+    #[error("`{0}` is required and must be a string")]
+    MissingAttribute(&'static str),
+    /// `account_identifier` is not an email address, a UUID or a handle.
+    #[error("{0:?} is not an account identifier (an email address, a UUID or a handle)")]
+    AccountIdentifier(String),
+}
+
+impl RequestError {
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RequestError::Json(_) => "invalid_json",
+            RequestError::Data | RequestError::Attributes => "invalid_body",
+            RequestError::Type => "invalid_type",
+            RequestError::UnknownAttribute(_) => "unknown_attribute",
+            RequestError::MissingAttribute(_) => "missing_attribute",
+            RequestError::AccountIdentifier(_) => "invalid_account_identifier",
+        }
+    }
+
+    /// The JSON pointer of the offending member (empty for the whole body).
+    pub fn pointer(&self) -> String {
+        match self {
+            RequestError::Json(_) => String::new(),
+            RequestError::Data => "/data".into(),
+            RequestError::Type => "/data/type".into(),
+            RequestError::Attributes => "/data/attributes".into(),
+            RequestError::UnknownAttribute(name) => format!("/data/attributes/{name}"),
+            RequestError::MissingAttribute(name) => format!("/data/attributes/{name}"),
+            RequestError::AccountIdentifier(_) => "/data/attributes/account_identifier".into(),
+        }
+    }
+}
+
+/// Reads a create request's body. The pattern is returned as sent; the
+/// caller compiles it (and reports its errors at `/data/attributes/arn_pattern`).
+pub fn parse_create_request(body: &[u8]) -> Result<MappingRequest, RequestError> {
+    let doc: Value = serde_json::from_slice(body).map_err(|e| RequestError::Json(e.to_string()))?;
+    let data = doc
+        .get("data")
+        .and_then(Value::as_object)
+        .ok_or(RequestError::Data)?;
+    if data.get("type").and_then(Value::as_str) != Some(MAPPING_TYPE) {
+        return Err(RequestError::Type);
+    }
+    let attributes = data
+        .get("attributes")
+        .and_then(Value::as_object)
+        .ok_or(RequestError::Attributes)?;
+    if let Some(unknown) = attributes
+        .keys()
+        .find(|key| *key != "account_identifier" && *key != "arn_pattern")
+    {
+        return Err(RequestError::UnknownAttribute(unknown.clone()));
+    }
+    let string = |name: &'static str| {
+        attributes
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or(RequestError::MissingAttribute(name))
+    };
+    let account_identifier = string("account_identifier")?;
+    let arn_pattern = string("arn_pattern")?;
+    if !is_account_identifier(&account_identifier) {
+        return Err(RequestError::AccountIdentifier(account_identifier));
+    }
+    Ok(MappingRequest {
+        account_identifier,
+        arn_pattern,
+    })
 }
 
 /// The create-request body for one mapping.

@@ -12,10 +12,7 @@ use super::AppState;
 use super::auth::{Principal, authenticate};
 use super::jsonapi::{ApiError, json as json_response};
 use super::store::{Permission, StoreError, StoredMapping, unix_now};
-use crate::rule::target::is_account_identifier;
-
-/// The JSON:API type of a persona mapping.
-pub const MAPPING_TYPE: &str = "aws_cloud_auth_config";
+use crate::policy::datadog::{self, MappingRequest, PersonaMapping};
 
 /// The Datadog-style account UUID of an account identifier: the identifier
 /// itself when it is a UUID, else a name-based (v5) UUID in the org's namespace.
@@ -30,15 +27,13 @@ pub fn account_uuid(org: &str, account: &str) -> String {
 }
 
 fn resource(m: &StoredMapping) -> Value {
-    json!({
-        "type": MAPPING_TYPE,
-        "id": m.id,
-        "attributes": {
-            "account_identifier": m.account_identifier,
-            "arn_pattern": m.arn_pattern,
-            "account_uuid": account_uuid(&m.org, &m.account_identifier),
-        }
-    })
+    PersonaMapping {
+        id: m.id.clone(),
+        account_identifier: m.account_identifier.clone(),
+        arn_pattern: m.arn_pattern.clone(),
+        account_uuid: Some(account_uuid(&m.org, &m.account_identifier)),
+    }
+    .resource()
 }
 
 fn store_error(e: StoreError) -> ApiError {
@@ -107,76 +102,9 @@ fn duplicate(id: &str) -> ApiError {
     .pointer("/data/attributes/arn_pattern")
 }
 
-/// What a create request asks for.
-struct NewMapping {
-    account_identifier: String,
-    arn_pattern: String,
-}
-
-fn parse_create(body: &[u8]) -> Result<NewMapping, ApiError> {
-    let doc: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request("invalid_json", format!("the body is not JSON: {e}"), "")
-    })?;
-    let data = doc.get("data").and_then(Value::as_object).ok_or_else(|| {
-        ApiError::bad_request("invalid_body", "`data` must be an object", "/data")
-    })?;
-    match data.get("type").and_then(Value::as_str) {
-        Some(MAPPING_TYPE) => {}
-        _ => {
-            return Err(ApiError::bad_request(
-                "invalid_type",
-                format!("`type` must be {MAPPING_TYPE:?}"),
-                "/data/type",
-            ));
-        }
-    }
-    let attributes = data
-        .get("attributes")
-        .and_then(Value::as_object)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_body",
-                "`attributes` must be an object",
-                "/data/attributes",
-            )
-        })?;
-    for key in attributes.keys() {
-        if key != "account_identifier" && key != "arn_pattern" {
-            return Err(ApiError::bad_request(
-                "unknown_attribute",
-                format!("unknown attribute {key:?}; expected account_identifier and arn_pattern"),
-                &format!("/data/attributes/{key}"),
-            ));
-        }
-    }
-    let string = |name: &str| -> Result<String, ApiError> {
-        attributes
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "missing_attribute",
-                    format!("`{name}` is required and must be a string"),
-                    &format!("/data/attributes/{name}"),
-                )
-            })
-    };
-    let account_identifier = string("account_identifier")?;
-    let arn_pattern = string("arn_pattern")?;
-    if !is_account_identifier(&account_identifier) {
-        return Err(ApiError::bad_request(
-            "invalid_account_identifier",
-            format!(
-                "{account_identifier:?} is not an account identifier (an email address, a UUID or a handle)"
-            ),
-            "/data/attributes/account_identifier",
-        ));
-    }
-    Ok(NewMapping {
-        account_identifier,
-        arn_pattern,
-    })
+fn parse_create(body: &[u8]) -> Result<MappingRequest, ApiError> {
+    datadog::parse_create_request(body)
+        .map_err(|e| ApiError::bad_request(e.code(), e.to_string(), &e.pointer()))
 }
 
 /// `POST …/persona_mapping`: validate, compile the org with the new rule
