@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::arn::partition::Partition;
+use crate::arn::partition::{Partition, PartitionNames};
 
 /// The longest caller ARN accepted (IAM user paths are at most 512 bytes).
 pub const MAX_ARN_LEN: usize = 2048;
@@ -140,6 +140,7 @@ impl Form<'_> {
 
 /// A caller ARN or STS response that is not a valid caller identity.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum IdentityError {
     /// The ARN is empty.
     #[error("the caller ARN is empty")]
@@ -157,7 +158,8 @@ pub enum IdentityError {
     Sections(usize),
     /// The partition is not one of the eight known partitions.
     #[error(
-        "unknown partition `{0}`: expected one of aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc"
+        "unknown partition `{0}`: expected one of {names}",
+        names = PartitionNames
     )]
     UnknownPartition(String),
     /// The service is neither `iam` nor `sts`.

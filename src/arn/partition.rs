@@ -25,6 +25,21 @@ pub enum Partition {
     AwsEusc,
 }
 
+/// Every partition's name, `, `-separated, for messages.
+pub struct PartitionNames;
+
+impl fmt::Display for PartitionNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, partition) in Partition::ALL.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(partition.as_str())?;
+        }
+        Ok(())
+    }
+}
+
 impl Partition {
     /// Every partition, in a stable order.
     pub const ALL: [Partition; 8] = [

@@ -8,7 +8,7 @@
 use std::fmt;
 
 use crate::arn::identity::{CallerIdentity, Form, FormKind, is_name_byte, is_path_byte};
-use crate::arn::partition::Partition;
+use crate::arn::partition::{Partition, PartitionNames};
 use crate::arn::wildcard;
 
 /// The longest pattern accepted.
@@ -16,6 +16,7 @@ pub const MAX_PATTERN_LEN: usize = 2048;
 
 /// A pattern that can match no caller, or is malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PatternError {
     /// The pattern is empty.
     #[error("the pattern is empty")]
@@ -33,7 +34,8 @@ pub enum PatternError {
     Prefix(String),
     /// A partition no caller has.
     #[error(
-        "partition `{0}` matches none of aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc"
+        "partition `{0}` matches none of {names}",
+        names = PartitionNames
     )]
     Partition(String),
     /// A service other than `iam`, `sts` or a wildcard that covers one of them.

@@ -13,6 +13,7 @@ use crate::rule::target::RenderError;
 
 /// Why a decision is an error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecisionError {
     /// A rule's condition needs an attribute the caller does not have.
     #[error("the condition needs `{0}`, which this caller does not have")]

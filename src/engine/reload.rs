@@ -21,6 +21,7 @@ use crate::policy::source::{LoadError, SourceMap};
 
 /// Why a policy was not (re)loaded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReloadError {
     /// The files could not be read.
     #[error(transparent)]

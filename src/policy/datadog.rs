@@ -36,6 +36,7 @@ pub struct PersonaMapping {
 
 /// Why a persona-mapping document was not read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DatadogError {
     /// Not JSON.
     #[error("not a JSON document: {0}")]

@@ -34,7 +34,8 @@ macro_rules! codes {
     ($($(#[doc = $doc:literal])+ $variant:ident => $slug:literal,)*) => {
         /// A stable diagnostic code (listed in the README).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Code {
+        #[non_exhaustive]
+pub enum Code {
             $($(#[doc = $doc])+ $variant,)*
         }
 

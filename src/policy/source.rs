@@ -83,6 +83,7 @@ impl Source {
 
 /// Errors reading policy files from disk.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// A file or directory could not be read.
     #[error("cannot read `{path}`: {source}")]

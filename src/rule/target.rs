@@ -82,6 +82,7 @@ pub enum Target {
 
 /// A target that does not compile.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TargetError {
     /// `{something}` that is not a placeholder.
     #[error("unknown placeholder `{{{name}}}`")]
@@ -106,6 +107,7 @@ pub enum TargetError {
 
 /// Why a template could not be rendered for a caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RenderError {
     /// The caller has no such value (`{session}` of an IAM user).
     #[error("the caller has no `{{{0}}}` to fill the template with")]

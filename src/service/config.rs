@@ -74,6 +74,7 @@ impl Default for Limits {
 
 /// Why a configuration was refused.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ServeConfigError {
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]

@@ -41,8 +41,8 @@ use crate::auth::exchange::{ExchangeError, Refusal, TokenExchange};
 use crate::auth::token::keys::create_private_dir;
 use crate::auth::token::{KeyPair, KeyRing, TokenError, TokenIssuer};
 use crate::auth::verifier::{ConfigError, Verifier};
-use crate::engine::reload::prepare;
-use crate::policy::source::SourceMap;
+use crate::engine::reload::{ReloadError, prepare};
+use crate::policy::source::{LoadError, SourceMap};
 
 pub use config::{Limits, ServeConfig, ServeConfigError};
 use jsonapi::ApiError;
@@ -70,6 +70,7 @@ pub struct AppState {
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ServeError {
     /// The configuration is invalid.
     #[error("{0}")]
@@ -77,9 +78,18 @@ pub enum ServeError {
     /// The verifier configuration is invalid.
     #[error("verifier configuration: {0}")]
     Verifier(#[from] ConfigError),
-    /// The policy files do not load, compile or pass their tests.
-    #[error("policies:\n{0}")]
-    Policies(String),
+    /// The policy files could not be read.
+    #[error("policies: {0}")]
+    PolicyFiles(#[from] LoadError),
+    /// The policy files do not compile, lint or pass their tests.
+    #[error("policies:\n{rendered}")]
+    Policies {
+        /// Why.
+        #[source]
+        error: ReloadError,
+        /// Every diagnostic, rendered against the sources.
+        rendered: String,
+    },
     /// Stored mappings no longer compile or lint with the policy files.
     #[error(
         "the stored persona mappings of org {org} no longer compile or lint with the policy files:\n{rendered}"
@@ -148,9 +158,11 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
     ensure_data_dir(&config.data_dir)?;
     let store = Arc::new(Store::open(&config.data_dir)?);
     let issuer = Arc::new(TokenIssuer::new(config.token.clone(), key_ring(&config)?)?);
-    let sources =
-        SourceMap::load(&config.policies).map_err(|e| ServeError::Policies(e.to_string()))?;
-    let compiled = prepare(&sources).map_err(|e| ServeError::Policies(e.render(false)))?;
+    let sources = SourceMap::load(&config.policies)?;
+    let compiled = prepare(&sources).map_err(|error| ServeError::Policies {
+        rendered: error.render(false),
+        error,
+    })?;
     let policies = Arc::new(OrgPolicies::new(sources, compiled));
     for org in store.orgs_with_mappings()? {
         let mappings = store.mappings(&org)?;

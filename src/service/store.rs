@@ -45,6 +45,7 @@ impl std::str::FromStr for Permission {
 
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// SQLite said no.
     #[error("store: {0}")]
