@@ -299,15 +299,22 @@ impl CallerIdentity {
         if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
             return Err(IdentityError::Account(account.to_owned()));
         }
-        let account_at = offset(arn, account);
-        let resource_at = offset(arn, resource);
+        let resource_at = tail_offset(arn, resource);
+        // `…:ACCOUNT:RESOURCE`: the account is the 12 bytes before the last `:`.
+        let account_at = resource_at - 13;
         let parsed = parse_resource(arn, service, resource)?;
-        let name = match parsed.name {
-            Some(n) => {
-                let start = offset(arn, n);
+        let name = match (parsed.kind, parsed.name) {
+            // `assumed-role/ROLE/SESSION`: the role starts after the prefix.
+            (IdentityKind::AssumedRole, Some(n)) => {
+                let start = resource_at + "assumed-role/".len() as u32;
                 (start, start + n.len() as u32)
             }
-            None => (resource_at, resource_at),
+            // Users and federated users: the name ends the ARN.
+            (_, Some(n)) => {
+                let start = tail_offset(arn, n);
+                (start, start + n.len() as u32)
+            }
+            (_, None) => (resource_at, resource_at),
         };
         let role_resource = (parsed.kind == IdentityKind::AssumedRole)
             .then(|| format!("role/{}", parsed.name.unwrap_or_default()).into_boxed_str());
@@ -319,7 +326,7 @@ impl CallerIdentity {
             resource_at,
             path: parsed.path.into(),
             name,
-            session_at: parsed.session.map(|s| offset(arn, s)),
+            session_at: parsed.session.map(|s| tail_offset(arn, s)),
             role_resource,
             user_id: None,
         })
@@ -433,13 +440,12 @@ impl CallerIdentity {
                 });
             }
             IdentityKind::AssumedRole => {
+                // `assumed-role/ROLE`: the resource up to the end of the role name.
                 let sessionless = self
-                    .session_at
-                    .and_then(|at| {
-                        self.arn
-                            .get(self.resource_at as usize..(at as usize).saturating_sub(1))
-                    })
-                    .unwrap_or(resource);
+                    .arn
+                    .get(self.resource_at as usize..self.name.1 as usize);
+                debug_assert!(sessionless.is_some_and(|s| s.starts_with("assumed-role/")));
+                let sessionless = sessionless.unwrap_or(resource);
                 forms[0] = Some(Form {
                     kind: FormKind::AssumedRole,
                     resource,
@@ -475,9 +481,13 @@ impl fmt::Display for CallerIdentity {
     }
 }
 
-/// The byte offset of `part` inside `whole` (`part` must be a subslice).
-fn offset(whole: &str, part: &str) -> u32 {
-    (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize) as u32
+/// The byte offset of `tail` inside `whole`, where `tail` ends `whole`.
+/// INVARIANT: every caller passes a suffix split off `whole` (the resource
+/// section, a user or federated name, a session), so no pointer arithmetic
+/// is needed and the result is exact; ARNs are at most 2 KiB, so it fits.
+fn tail_offset(whole: &str, tail: &str) -> u32 {
+    debug_assert!(whole.ends_with(tail), "{tail:?} does not end {whole:?}");
+    (whole.len() - tail.len()) as u32
 }
 
 struct ParsedResource<'a> {

@@ -93,6 +93,8 @@ impl Table {
         ((u128::from(key) * self.slots.len() as u128) >> 64) as usize
     }
 
+    /// Files a key. INVARIANT: [`Table::with_keys`] made room for every key
+    /// the builder inserts (at most 2/3 full), so a free slot always exists.
     fn insert(&mut self, key: u64, start: u32, len: u32) {
         let n = self.slots.len();
         let mut i = self.home(key);
@@ -106,6 +108,7 @@ impl Table {
                 _ => i = if i + 1 == n { 0 } else { i + 1 },
             }
         }
+        debug_assert!(false, "key table full: sized for fewer keys than inserted");
     }
 
     fn get(&self, key: u64) -> Option<Slot> {
@@ -158,11 +161,21 @@ impl Index {
         let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(rules.len());
         for (i, rule) in rules.iter().enumerate() {
             let Some(meta) = orgs.get_mut(rule.org as usize) else {
+                debug_assert!(false, "rule of org {} beyond {org_count} orgs", rule.org);
                 continue;
             };
             let pattern = &rule.pattern;
+            // A literal account is 12 digits (the pattern parser checks it);
+            // were it not, filing the rule under "any account" keeps it a
+            // candidate for every caller rather than for none.
             let (account, scope) = match pattern.literal_account() {
-                Literal::Exact(a) => (a.parse::<u64>().unwrap_or(WILD_ACCOUNT), 0),
+                Literal::Exact(a) => match a.parse::<u64>() {
+                    Ok(account) => (account, 0),
+                    Err(_) => {
+                        debug_assert!(false, "literal account {a:?} is not 12 digits");
+                        (WILD_ACCOUNT, 1)
+                    }
+                },
                 Literal::Wild => (WILD_ACCOUNT, 1),
             };
             let resource = pattern.resource();

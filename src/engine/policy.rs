@@ -61,26 +61,26 @@ impl CompiledPolicy {
         rules: Vec<Rule>,
         warnings: Vec<Diagnostic>,
     ) -> CompiledPolicy {
-        // Order rules by precedence; org lists keep declaration order.
-        let mut order: Vec<u32> = (0..rules.len() as u32).collect();
-        order.sort_by_cached_key(|&i| rules.get(i as usize).map(precedence::precedence_key));
-        let mut new_index = vec![0u32; rules.len()];
-        for (new, &old) in order.iter().enumerate() {
-            if let Some(slot) = new_index.get_mut(old as usize) {
-                *slot = new as u32;
+        // Rank every rule by precedence (a stable sort: equal keys keep
+        // declaration order, and the key ends with the declaration anyway).
+        let mut rules = rules;
+        rules.sort_by_cached_key(precedence::precedence_key);
+        // INVARIANT: the index and `resolve` rely on this order.
+        debug_assert!(rules.is_sorted_by_key(precedence::precedence_key));
+        // Each org lists its rules' ranks in declaration order.
+        for org in &mut orgs {
+            org.rules.clear();
+        }
+        for (rank, rule) in rules.iter().enumerate() {
+            let org = orgs.get_mut(rule.org as usize);
+            debug_assert!(org.is_some(), "rule of an unknown org");
+            if let Some(org) = org {
+                org.rules.push(rank as u32);
             }
         }
-        let mut slots: Vec<Option<Rule>> = rules.into_iter().map(Some).collect();
-        let rules: Vec<Rule> = order
-            .iter()
-            .filter_map(|&old| slots.get_mut(old as usize).and_then(Option::take))
-            .collect();
         for org in &mut orgs {
-            for r in &mut org.rules {
-                *r = new_index.get(*r as usize).copied().unwrap_or(*r);
-            }
             org.rules
-                .sort_by_key(|&r| rules.get(r as usize).map_or(0, |rule| rule.decl));
+                .sort_by_cached_key(|&r| rules.get(r as usize).map(|rule| rule.decl));
             org.rules.shrink_to_fit();
         }
         let index = Index::build(&rules, orgs.len());
@@ -135,11 +135,19 @@ impl CompiledPolicy {
         self.index
             .candidates(org_id, caller.identity, &mut candidates);
         // Match each candidate once: precedence walks the matches twice.
-        let matched: SmallVec<[&Rule; 8]> = candidates
-            .iter()
-            .filter_map(|&i| self.rules.get(i as usize))
-            .filter(|rule| rule.pattern.matches_fitting(caller.identity))
-            .collect();
+        let mut matched: SmallVec<[&Rule; 8]> = SmallVec::new();
+        for &i in &candidates {
+            let Some(rule) = self.rules.get(i as usize) else {
+                // INVARIANT: the index files only ranks of `self.rules`. Were
+                // it broken, dropping the candidate could drop a deny: answer
+                // with the reference matcher instead, which needs no index.
+                debug_assert!(false, "index candidate {i} out of range");
+                return self.evaluate_reference(org, caller);
+            };
+            if rule.pattern.matches_fitting(caller.identity) {
+                matched.push(rule);
+            }
+        }
         precedence::resolve(matched.iter().copied(), caller)
     }
 
