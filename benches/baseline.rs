@@ -12,6 +12,13 @@
 //! `?` → `[^:]`). globset's `*` cannot be told not to cross `:`, so the glob
 //! translation is exact only for callers whose resource holds no `:` (every
 //! caller of the generated sets; agreement is asserted anyway).
+//!
+//! A role-name pattern (normalised `…:sts::A:assumed-role/NAME`) is compared
+//! with the role name only, never with the raw `assumed-role/ROLE/SESSION`
+//! form (docs/semantics.md §2). No section of a caller ARN but the resource
+//! holds a `/`, so both sets implement that by keeping such a pattern's
+//! wildcards from matching `/` (globset's `/**` at the end still crosses it,
+//! harmlessly: that NAME matches every role name anyway).
 
 use arnmap::Rule;
 use arnmap::{Caller, CompiledPolicy, Verdict};
@@ -65,10 +72,15 @@ impl RegexBaseline {
                 re.push_str(&regex::escape(&org_of(policy, rule)));
                 re.push_str(r"\|");
                 let mut literal = [0u8; 4];
+                let (star, one) = if rule.pattern.names_role() {
+                    ("[^:/]*", "[^:/]")
+                } else {
+                    ("[^:]*", "[^:]")
+                };
                 for c in rule.pattern.as_str().chars() {
                     match c {
-                        '*' => re.push_str("[^:]*"),
-                        '?' => re.push_str("[^:]"),
+                        '*' => re.push_str(star),
+                        '?' => re.push_str(one),
                         c => re.push_str(&regex::escape(c.encode_utf8(&mut literal))),
                     }
                 }
@@ -126,7 +138,7 @@ fn glob_of(policy: &CompiledPolicy, rule: &Rule) -> globset::Glob {
         }
     }
     match globset::GlobBuilder::new(&glob)
-        .literal_separator(false)
+        .literal_separator(rule.pattern.names_role())
         .backslash_escape(false)
         .build()
     {

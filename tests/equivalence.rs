@@ -17,12 +17,14 @@ use arnmap::{Caller, CallerIdentity, CompiledPolicy, Pattern};
 use proptest::prelude::*;
 use proptest::sample::select;
 
-const NAMES: &[&str] = &["a", "ab", "ba", "abcd", "abcde", "abcdef", "abcdx"];
+const NAMES: &[&str] = &["a", "ab", "ba", "abcd", "abcde", "abcdef", "abcdx", "ab-x"];
+// Suffix shapes (`*-x`, `*b`) are where a role-name wildcard would reach into
+// a session name (`ab/a-x`) if it were compared with the raw form.
 const NAME_GLOBS: &[&str] = &[
     "a", "ab", "abcd", "abcde", "abcdef", "a*", "*b", "ab*", "abcd*", "abcde*", "abcde?", "?bcde",
-    "*", "a?", "*cd*",
+    "*", "a?", "*cd*", "*-x", "a?-x", "ab-x",
 ];
-const SESSIONS: &[&str] = &["aa", "ab", "ba", "bbbb", "abcde"];
+const SESSIONS: &[&str] = &["aa", "ab", "ba", "bbbb", "abcde", "a-x"];
 const SESSION_GLOBS: &[&str] = &["aa", "ab", "a*", "*", "?b", "bbbb", "abcd*", "*e"];
 
 fn resource() -> impl Strategy<Value = String> {
@@ -210,6 +212,75 @@ proptest! {
                 let indexed = policy.decide(org, &caller);
                 let reference = policy.evaluate_reference(org, &caller).to_decision();
                 prop_assert_eq!(&indexed, &reference, "org {} caller {:?}\n{}", org, c, text);
+            }
+        }
+    }
+}
+
+/// The pattern written in one of the spellings of a role-name pattern
+/// (docs/semantics.md §2), or `None` when it is not one.
+fn respell(pattern: &str, spelling: usize) -> Option<String> {
+    let p = Pattern::parse(pattern).unwrap();
+    if !p.names_role() {
+        return None;
+    }
+    let name = p.resource().strip_prefix("assumed-role/")?;
+    let (service, resource) = match spelling % 5 {
+        0 => ("iam", format!("role/{name}")),
+        1 => ("sts", format!("assumed-role/{name}/*")),
+        2 => ("sts", format!("assumed-role/{name}")),
+        3 => ("*", format!("role/{name}")),
+        _ => ("*", format!("assumed-role/{name}/*")),
+    };
+    Some(format!(
+        "arn:{}:{service}:{}:{}:{resource}",
+        p.partition(),
+        p.region(),
+        p.account()
+    ))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// `role/NAME`, `assumed-role/NAME/*` and `assumed-role/NAME` are one
+    /// rule, for wildcard names too: writing the role-name rules of a random
+    /// policy in other spellings changes no decision (rules are named, so
+    /// even the deciding rule's id must stay the same).
+    #[test]
+    fn role_name_spellings_are_one_rule(
+        rules in prop::collection::vec(rule(), 1..30),
+        spellings in prop::collection::vec(0..5usize, 30),
+        callers in prop::collection::vec(caller(), 1..12),
+    ) {
+        let mut respelled = rules.clone();
+        let mut changed = 0;
+        for (r, &spelling) in respelled.iter_mut().zip(&spellings) {
+            if let Some(other) = respell(&r.pattern, spelling) {
+                let (a, b) = (Pattern::parse(&r.pattern).unwrap(), Pattern::parse(&other).unwrap());
+                prop_assert_eq!(a.as_str(), b.as_str(), "{} and {} normalise differently", r.pattern, other);
+                prop_assert_eq!(a.literal_len(), b.literal_len());
+                changed += usize::from(r.pattern != other);
+                r.pattern = other;
+            }
+        }
+        prop_assume!(changed > 0);
+        let (text, other_text) = (policy_text(&rules), policy_text(&respelled));
+        let policy = CompiledPolicy::compile_str("random.policy", &text).unwrap();
+        let other = CompiledPolicy::compile_str("random.policy", &other_text).unwrap();
+        for c in &callers {
+            let id = match &c.user_id {
+                Some(uid) => CallerIdentity::parse(&c.arn, uid),
+                None => CallerIdentity::parse_arn(&c.arn),
+            }
+            .unwrap();
+            let caller = Caller { identity: &id, region: c.region };
+            for org in ["o0", "o1", "o2"] {
+                let before = policy.decide(org, &caller);
+                let after = other.decide(org, &caller);
+                prop_assert_eq!(&before, &after, "org {} caller {:?}\n{}\nrespelled:\n{}", org, c, text, other_text);
+                let reference = other.evaluate_reference(org, &caller).to_decision();
+                prop_assert_eq!(&after, &reference, "org {} caller {:?}\n{}", org, c, other_text);
             }
         }
     }

@@ -64,6 +64,10 @@ fn pattern() -> impl Strategy<Value = Pattern> {
         "root",
         "*",
         "assumed-role/a/",
+        // Role-name patterns (`assumed-role/NAME`, NAME without `/`) with a
+        // leading wildcard, which must not reach into the session name.
+        "assumed-role/*",
+        "role/*",
     ]);
     let body = prop::collection::vec(prop::sample::select(vec!["a", "b", "/", "*", "?"]), 0..4)
         .prop_map(|v| v.concat());
@@ -71,6 +75,41 @@ fn pattern() -> impl Strategy<Value = Pattern> {
         .prop_filter_map("not a valid pattern", |(p, s, a, prefix, body)| {
             Pattern::parse(&format!("arn:{p}:{s}::{a}:{prefix}{body}")).ok()
         })
+}
+
+/// Role-name patterns are compared with the session-less form only
+/// (docs/semantics.md §2): the analysis must not find overlaps through the
+/// raw `assumed-role/ROLE/SESSION` form, and must agree with brute force.
+#[test]
+fn role_name_patterns_do_not_reach_into_the_session() {
+    let p = |s: &str| Pattern::parse(&format!("arn:aws:sts::123456789012:{s}")).unwrap();
+    let pairs = [
+        ("assumed-role/*b", "assumed-role/a/bb", false),
+        ("assumed-role/*b", "assumed-role/*/bb", true),
+        ("assumed-role/*b", "assumed-role/a", false),
+        ("assumed-role/a?b", "assumed-role/a/*", false),
+        ("assumed-role/*-admin", "assumed-role/dev/x-admin", false),
+        ("assumed-role/*-admin", "assumed-role/ops-admin/s1", true),
+        ("assumed-role/*", "assumed-role/a/bb", true),
+    ];
+    for (a, b, expected) in pairs {
+        let (a, b) = (p(a), p(b));
+        let found = overlap::overlap(&a, &b).unwrap();
+        assert_eq!(found.is_some(), expected, "{a} and {b}: {found:?}");
+        let both = callers().iter().find(|c| a.matches(c) && b.matches(c));
+        if !expected {
+            assert!(
+                both.is_none(),
+                "{a} and {b} both match {:?}",
+                both.map(|c| c.arn())
+            );
+        }
+    }
+    // `*b` as a role name does not cover `a/bb`-style callers; `*` does.
+    let (star_b, raw) = (p("assumed-role/*b"), p("assumed-role/a/bb"));
+    let outside = overlap::uncovered(&star_b, &raw).unwrap().unwrap();
+    assert!(raw.matches(&parse(&outside)) && !star_b.matches(&parse(&outside)));
+    assert!(overlap::covers(&p("assumed-role/*"), &raw).unwrap());
 }
 
 fn parse(arn: &str) -> CallerIdentity {

@@ -84,6 +84,7 @@ struct PatternCase {
     pattern: String,
     error: Option<String>,
     normalised: Option<String>,
+    literal_len: Option<usize>,
     #[serde(default)]
     matches: Vec<String>,
     #[serde(default)]
@@ -111,6 +112,9 @@ fn patterns() {
         };
         if let Some(normalised) = &case.normalised {
             assert_eq!(pattern.as_str(), normalised, "{}", case.pattern);
+        }
+        if let Some(literal_len) = case.literal_len {
+            assert_eq!(pattern.literal_len(), literal_len, "{}", case.pattern);
         }
         let text = format!(
             "org \"o\" {{ map \"{}\" to \"a@x.com\" as r }}",

@@ -4,6 +4,8 @@
 //! A pattern is an ARN that may hold `*` and `?`. It matches a caller when it
 //! matches at least one of the caller's forms (raw ARN; for an assumed role
 //! also `…:assumed-role/ROLE` and `…:iam::A:role/ROLE`), section by section.
+//! A role-name pattern (normalised `…:sts::A:assumed-role/NAME`) is compared
+//! with the session-less form only ([`Pattern::names_role`]).
 
 use std::fmt;
 
@@ -107,6 +109,8 @@ pub enum Rewrite {
     RoleToSessionless,
     /// `sts::A:assumed-role/NAME/*` became `sts::A:assumed-role/NAME`.
     SessionWildcardToSessionless,
+    /// `*::A:assumed-role/NAME` (a wildcard service) became `sts::A:assumed-role/NAME`.
+    ServiceToSts,
 }
 
 /// A literal section value, or a wildcard section.
@@ -131,6 +135,14 @@ pub struct Pattern {
     /// Bit `kind.index()` is set when the pattern may match a form of that
     /// kind (see [`Pattern::fits_form_kind`]).
     kinds: u8,
+    /// A *role-name pattern*: the normalised resource is `assumed-role/NAME`
+    /// (NAME without `/`). It matches an assumed role iff the role name
+    /// matches NAME, so it is compared with the session-less form only, never
+    /// with the raw `assumed-role/ROLE/SESSION` form, where a `*` could reach
+    /// through the `/` into the caller-chosen session name (docs/semantics.md §2).
+    /// All three spellings (`role/NAME`, `assumed-role/NAME/*`,
+    /// `assumed-role/NAME`) thus match exactly the same callers.
+    names_role: bool,
     rewrite: Rewrite,
     /// Boxed slice: no allocation and 8 bytes fewer per rule than a `Vec`.
     warnings: Box<[PatternWarning]>,
@@ -224,17 +236,24 @@ impl Pattern {
             starts,
             wild_sections: 0,
             kinds: 0,
+            names_role: false,
             rewrite,
             warnings: warnings.into_boxed_slice(),
         };
         pattern.wild_sections = (0..6)
             .filter(|&i| wildcard::has_wildcard(pattern.section(i)))
             .fold(0, |bits, i| bits | 1 << i);
+        pattern.names_role = pattern.service() == "sts"
+            && pattern
+                .resource()
+                .strip_prefix("assumed-role/")
+                .is_some_and(|name| !name.is_empty() && !name.contains('/'));
         pattern.kinds = FormKind::ALL
             .iter()
             .filter(|&&kind| {
                 may_match_form_kind(pattern.service(), pattern.resource(), kind)
                     && slashes_fit(kind, pattern.resource())
+                    && !(pattern.names_role && kind == FormKind::AssumedRole)
             })
             .fold(0, |bits, kind| bits | 1 << kind.index());
         Ok(pattern)
@@ -262,6 +281,14 @@ impl Pattern {
     /// How normalisation rewrote the pattern.
     pub fn rewrite(&self) -> Rewrite {
         self.rewrite
+    }
+
+    /// Is this a role-name pattern (normalised resource `assumed-role/NAME`,
+    /// NAME without `/`)? It matches an assumed role through its role name
+    /// only: the raw `assumed-role/ROLE/SESSION` form is never compared
+    /// (docs/semantics.md §2).
+    pub fn names_role(&self) -> bool {
+        self.names_role
     }
 
     /// Things worth a lint warning.
@@ -349,7 +376,12 @@ impl Pattern {
     }
 
     /// Does this pattern match one form of a caller (partition and account are the caller's)?
+    /// A role-name pattern never matches the raw assumed-role form
+    /// ([`Pattern::names_role`]).
     pub fn matches_form(&self, partition: Partition, account: &str, form: &Form<'_>) -> bool {
+        if self.names_role && form.kind == FormKind::AssumedRole {
+            return false;
+        }
         let service = form.service().as_str();
         self.section_matches(5, form.resource)
             && self.section_matches(4, account)
@@ -383,7 +415,10 @@ fn account_can_match(account: &str) -> bool {
     }
 }
 
-/// Applies docs/semantics.md §2's normalisation to service and resource.
+/// Applies the normalisation of docs/semantics.md §2 to service and resource:
+/// `role/NAME` (a literal path dropped), `assumed-role/NAME/*` and
+/// `assumed-role/NAME` are all written `sts` + `assumed-role/NAME`, for a
+/// literal or a wildcard NAME without `/`.
 fn normalise(
     service: &str,
     resource: &str,
@@ -399,40 +434,65 @@ fn normalise(
         if path.is_some() && wildcard::has_wildcard(rest) {
             return Err(PatternError::RolePathWildcard(resource.to_owned()));
         }
-        if !wildcard::has_wildcard(name) {
-            check_name(resource, "role", name)?;
-            if let Some(path) = path {
-                warnings.push(PatternWarning::RolePathIgnored {
-                    path: format!("/{path}/"),
-                });
-            }
-            return Ok((
-                "sts".into(),
-                format!("assumed-role/{name}"),
-                Rewrite::RoleToSessionless,
-            ));
+        check_role_name(resource, name)?;
+        if let Some(path) = path {
+            warnings.push(PatternWarning::RolePathIgnored {
+                path: format!("/{path}/"),
+            });
         }
-        if service != "iam" {
-            // `*` or `i?m` over `role/…`: only the iam role form has that resource.
-            return Ok(("iam".into(), resource.to_owned(), Rewrite::None));
-        }
-    }
-    if sts
-        && let Some(name) = resource
-            .strip_prefix("assumed-role/")
-            .and_then(|r| r.strip_suffix("/*"))
-        && !wildcard::has_wildcard(name)
-        && !name.contains('/')
-        && !name.is_empty()
-    {
-        check_name(resource, "role", name)?;
         return Ok((
             "sts".into(),
             format!("assumed-role/{name}"),
-            Rewrite::SessionWildcardToSessionless,
+            Rewrite::RoleToSessionless,
         ));
     }
+    if sts && let Some(rest) = resource.strip_prefix("assumed-role/") {
+        if let Some(name) = rest.strip_suffix("/*")
+            && !name.contains('/')
+            && !name.is_empty()
+        {
+            check_role_name(resource, name)?;
+            return Ok((
+                "sts".into(),
+                format!("assumed-role/{name}"),
+                Rewrite::SessionWildcardToSessionless,
+            ));
+        }
+        if !rest.contains('/') && !rest.is_empty() {
+            check_role_name(resource, rest)?;
+            let rewrite = if service == "sts" {
+                Rewrite::None
+            } else {
+                Rewrite::ServiceToSts
+            };
+            return Ok(("sts".into(), resource.to_owned(), rewrite));
+        }
+    }
     Ok((service.to_owned(), resource.to_owned(), Rewrite::None))
+}
+
+/// A literal role name must be valid; a wildcard one must be able to match
+/// some valid name (name bytes besides the wildcards, at most 64 characters
+/// besides the `*`s).
+fn check_role_name(resource: &str, name: &str) -> Result<(), PatternError> {
+    if !wildcard::has_wildcard(name) {
+        return check_name(resource, "role", name);
+    }
+    let fixed = name.bytes().filter(|&b| b != b'*').count();
+    if fixed <= 64
+        && name
+            .bytes()
+            .all(|b| b == b'*' || b == b'?' || is_name_byte(b))
+    {
+        Ok(())
+    } else {
+        Err(PatternError::Resource {
+            resource: resource.to_owned(),
+            reason: format!(
+                "`{name}` can match no role name (1 to 64 of A-Z a-z 0-9 + = , . @ _ -)"
+            ),
+        })
+    }
 }
 
 fn check_name(resource: &str, what: &str, name: &str) -> Result<(), PatternError> {

@@ -188,6 +188,12 @@ mod tests {
             "arn:aws:sts::123456789012:assumed-role/ci-deploy"
         );
         assert_eq!(e.matched[2].outcome, "outranked by the deciding rule");
+        // A role-name pattern matches through the session-less form, never the
+        // raw one (docs/semantics.md §2).
+        assert_eq!(
+            e.matched[2].matched_form,
+            "arn:aws:sts::123456789012:assumed-role/ci-deploy"
+        );
         let root = CallerIdentity::parse_arn("arn:aws:iam::123456789012:root").unwrap();
         let e = explain(&policy, "o", &Caller::new(&root));
         assert_eq!((e.step, e.decision.kind()), (1, "denied"));

@@ -80,8 +80,12 @@ fn resource_runs(pattern: &Pattern, kind: CallerKind) -> Runs<'_> {
         CallerKind::Root if iam => runs.push(run(FormShape::Whole("root"))),
         CallerKind::FederatedUser if sts => runs.push(run(FormShape::Whole("federated-user/"))),
         CallerKind::AssumedRole => {
-            if sts {
+            // A role-name pattern is never compared with the raw form
+            // (docs/semantics.md §2): only its session-less run.
+            if sts && !pattern.names_role() {
                 runs.push(run(FormShape::Whole("assumed-role/")));
+            }
+            if sts {
                 runs.push(run(FormShape::UpToSlash("assumed-role/")));
             }
             if iam {

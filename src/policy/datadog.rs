@@ -466,6 +466,9 @@ mod tests {
                 map "arn:aws:iam::123456789012:role/deploy" to "d@example.com" as plain
                 map "arn:aws:iam::123456789012:user/ops-*" to "o@example.com" as prefix
                 map "arn:aws:iam::123456789012:user/a?c" to "a@example.com" as question
+                map "arn:aws:iam::123456789012:role/ci-*" to "c@example.com" as role-prefix
+                map "arn:aws:sts::123456789012:assumed-role/gh-*/*" to "g@example.com" as session-prefix
+                map "arn:aws:iam::123456789012:role/*-x" to "x@example.com" as suffix
                 map "arn:aws:sts::123456789012:assumed-role/human" to "{{session}}@example.com" as templated
                 map "arn:aws:sts::123456789012:assumed-role/x" to "x@example.com" as conditional when session == "s1"
                 deny "arn:aws:iam::*:root" as no-root
@@ -482,9 +485,22 @@ mod tests {
                     "arn:aws:sts::123456789012:assumed-role/deploy"
                 ),
                 create_request("o@example.com", "arn:aws:iam::123456789012:user/ops-*"),
+                // Role-name patterns go normalised; a trailing `*` in the role
+                // name means the same callers to the API.
+                create_request(
+                    "c@example.com",
+                    "arn:aws:sts::123456789012:assumed-role/ci-*"
+                ),
+                create_request(
+                    "g@example.com",
+                    "arn:aws:sts::123456789012:assumed-role/gh-*"
+                ),
             ]
         );
         let skipped: Vec<&str> = export.skipped.iter().map(|(id, _)| id.as_str()).collect();
-        assert_eq!(skipped, ["question", "templated", "conditional", "no-root"]);
+        assert_eq!(
+            skipped,
+            ["question", "suffix", "templated", "conditional", "no-root"]
+        );
     }
 }
