@@ -145,7 +145,7 @@ pub enum IdentityError {
     /// The ARN is empty.
     #[error("the caller ARN is empty")]
     Empty,
-    /// The ARN exceeds [`MAX_ARN_LEN`].
+    /// The ARN exceeds `MAX_ARN_LEN` (2 KiB).
     #[error("the caller ARN is {0} bytes long; at most {MAX_ARN_LEN} are accepted")]
     TooLong(usize),
     /// The text does not start with `arn:`.
@@ -209,7 +209,7 @@ pub enum IdentityError {
     /// An IAM user path is malformed.
     #[error("user path `{0}` is invalid: segments are printable ASCII without `/`, none empty")]
     Path(String),
-    /// An IAM user path is over [`MAX_PATH_LEN`].
+    /// An IAM user path is over `MAX_PATH_LEN` (512 bytes).
     #[error("user path is {0} bytes long; IAM paths are at most {MAX_PATH_LEN}")]
     PathTooLong(usize),
     /// The UserId is not of the shape STS returns for this kind of caller.

@@ -23,7 +23,7 @@ pub enum PatternError {
     /// The pattern is empty.
     #[error("the pattern is empty")]
     Empty,
-    /// Over [`MAX_PATTERN_LEN`].
+    /// Over `MAX_PATTERN_LEN` (2 KiB).
     #[error("the pattern is {0} bytes long; at most {MAX_PATTERN_LEN} are accepted")]
     TooLong(usize),
     /// Fewer than six sections.

@@ -12,19 +12,19 @@
 //!
 //! Checks, one module per family:
 //!
-//! * [`pairs`]: duplicate rules, rules that can never win (shadowed by a deny,
+//! * `pairs`: duplicate rules, rules that can never win (shadowed by a deny,
 //!   or by a rule that precedes them and covers them), and two map rules that
 //!   can match the same caller with equal specificity and different targets.
-//!   Overlap and cover are decided exactly by [`overlap`] (an automaton product
+//!   Overlap and cover are decided exactly by `overlap` (an automaton product
 //!   per ARN section); a rule with a condition never shadows anything.
-//! * [`broad`]: a map rule without a condition that matches any account, or
+//! * `broad`: a map rule without a condition that matches any account, or
 //!   every principal of an account.
-//! * [`template`]: a template that renders something that is not an account
+//! * `template`: a template that renders something that is not an account
 //!   identifier for some caller the rule matches (with that caller).
-//! * [`coverage`]: failing `test` blocks (errors) and rules that no test
+//! * `coverage`: failing `test` blocks (errors) and rules that no test
 //!   exercises (notes).
-//! * [`orgs`]: org ids that are not UUIDs.
-//! * [`empty`]: patterns that compile but match no caller (exact).
+//! * `orgs`: org ids that are not UUIDs.
+//! * `empty`: patterns that compile but match no caller (exact).
 //!
 //! Compile diagnostics (syntax, unknown names, bad regexes, impossible
 //! patterns, role paths, user wildcards crossing path segments) are part of

@@ -15,7 +15,7 @@
 //! Partitions are a finite list, checked one by one. Accounts (exactly 12
 //! digits) and resources (per caller kind, through every ARN form of that
 //! kind: an assumed role's raw, session-less and `iam` role forms) are decided
-//! by [`automaton::search`]. Name-length upper bounds (64 bytes) and the
+//! by `automaton::search`. Name-length upper bounds (64 bytes) and the
 //! 512-byte path limit are not modelled: a pattern would need more than 64
 //! literal or `?` characters in one name for that to matter.
 
