@@ -125,7 +125,7 @@ impl VerifyError {
 /// An accepted proof: who the caller is and where the proof was signed for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    /// The caller identity STS reported, checked (SPEC §1).
+    /// The caller identity STS reported, checked (docs/semantics.md §1).
     pub identity: CallerIdentity,
     /// The region of the STS host the proof was signed for (`us-east-1` for
     /// the global host); the policy attribute `region`.

@@ -1,4 +1,4 @@
-//! Proofs: decoding the Datadog wire format and every pre-check of SPEC §5.
+//! Proofs: decoding the Datadog wire format and every pre-check of docs/semantics.md §5.
 //!
 //! Pure: no I/O and no clock reads. [`precheck`] takes the current time as a
 //! parameter, which makes it a ready fuzz target:

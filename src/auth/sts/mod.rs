@@ -128,7 +128,7 @@ pub enum StsError {
         /// What was wrong.
         reason: String,
     },
-    /// The result is not a consistent caller identity (SPEC §1).
+    /// The result is not a consistent caller identity (docs/semantics.md §1).
     #[error("STS returned an invalid caller identity: {0}")]
     Identity(#[from] IdentityError),
     /// The caller's partition is not the STS host's.

@@ -1,5 +1,5 @@
 //! Tokens: short-lived JWTs naming the account a caller was mapped to
-//! (SPEC §6), signed with `jsonwebtoken`, and their JWKS.
+//! (docs/semantics.md §6), signed with `jsonwebtoken`, and their JWKS.
 //!
 //! Verification checks, in this order: the header parses and names an
 //! algorithm (`alg: none` does not parse); the algorithm is one some key of
@@ -63,7 +63,7 @@ impl Default for TokenConfig {
     }
 }
 
-/// The claims of an arnmap token (SPEC §6).
+/// The claims of an arnmap token (docs/semantics.md §6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     /// Issuer.
