@@ -208,9 +208,9 @@ impl Verifier {
         let replay = self.config.replay.enabled;
         if replay {
             let window = Duration::from_secs(self.config.proof.max_skew_secs);
-            let expires = checked.signed_at.checked_add(window).unwrap_or(now);
+            let expires = checked.signed_at().checked_add(window).unwrap_or(now);
             self.cache().reserve(
-                &checked.authorization.signature,
+                &checked.authorization().signature,
                 expires,
                 now,
                 self.config.replay.capacity,
@@ -224,13 +224,13 @@ impl Verifier {
         match result {
             Ok(identity) => Ok(Verified {
                 identity,
-                region: checked.host.region,
-                partition: checked.host.partition,
-                access_key_id: checked.authorization.access_key_id,
+                region: checked.host().region.clone(),
+                partition: checked.host().partition,
+                access_key_id: checked.authorization().access_key_id.clone(),
             }),
             Err(e) => {
                 if replay {
-                    self.cache().release(&checked.authorization.signature);
+                    self.cache().release(&checked.authorization().signature);
                 }
                 Err(e.into())
             }

@@ -188,16 +188,19 @@ mod tests {
         for region in [None, Some("eu-west-1"), Some("cn-north-1")] {
             let proof = make_proof(&creds, "org-1", region, now).unwrap();
             let checked = precheck(&proof, "org-1", now, &PrecheckConfig::default()).unwrap();
-            assert_eq!(checked.authorization.access_key_id, "ASIAEXAMPLEEXAMPLE12");
+            assert_eq!(
+                checked.authorization().access_key_id,
+                "ASIAEXAMPLEEXAMPLE12"
+            );
             assert!(
                 checked
-                    .authorization
+                    .authorization()
                     .signed_headers
                     .contains(&"x-ddog-org-id".to_owned())
             );
             assert!(
                 checked
-                    .authorization
+                    .authorization()
                     .signed_headers
                     .contains(&"x-amz-security-token".to_owned())
             );

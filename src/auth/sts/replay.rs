@@ -55,9 +55,9 @@ pub fn call_sts(
     policy: RetryPolicy,
 ) -> Result<CallerIdentity, StsError> {
     let request = StsRequest {
-        host: &proof.host.host,
-        headers: &proof.headers,
-        body: &proof.body,
+        host: &proof.host().host,
+        headers: proof.headers(),
+        body: proof.body(),
     };
     let mut attempt = 0u32;
     loop {
@@ -68,9 +68,9 @@ pub fn call_sts(
         match outcome {
             Outcome::Done(result) => {
                 let identity = result?;
-                if identity.partition() != proof.host.partition {
+                if identity.partition() != proof.host().partition {
                     return Err(StsError::PartitionMismatch {
-                        host: proof.host.partition,
+                        host: proof.host().partition,
                         caller: identity.partition(),
                     });
                 }
