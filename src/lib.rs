@@ -41,8 +41,8 @@ pub use auth::proof::sign::{AwsCredentials, make_proof};
 pub use auth::proof::{CheckedProof, DecodedProof, PrecheckConfig, ProofError, precheck};
 #[cfg(feature = "sts")]
 pub use auth::sts::{
-    HttpConfig, HttpTransport, StsConfig, StsError, StsRequest, StsResponse, Transport,
-    TransportError,
+    HttpConfig, HttpTransport, MalformedResponse, ReaderError, StsConfig, StsError, StsRequest,
+    StsResponse, Transport, TransportError, XmlError,
 };
 #[cfg(feature = "token")]
 pub use auth::token::{

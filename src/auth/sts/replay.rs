@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::xml::{StsXml, parse};
-use super::{StsError, StsRequest, StsResponse, Transport};
+use super::{MalformedResponse, StsError, StsRequest, StsResponse, Transport};
 use crate::arn::identity::CallerIdentity;
 use crate::auth::proof::CheckedProof;
 
@@ -109,7 +109,7 @@ fn classify(response: &StsResponse) -> Outcome {
         ),
         Ok(StsXml::Identity { .. }) => Outcome::Done(Err(StsError::Malformed {
             status,
-            reason: "a GetCallerIdentityResult with a non-200 status".into(),
+            reason: MalformedResponse::ResultWithStatus(status),
         })),
         Ok(StsXml::Error { code, message }) => {
             if THROTTLING.contains(&code.as_str()) {
@@ -121,7 +121,10 @@ fn classify(response: &StsResponse) -> Outcome {
             Outcome::Done(Err(error_for(status, code, message)))
         }
         Err(_) if status >= 500 => Outcome::Unavailable(status),
-        Err(reason) => Outcome::Done(Err(StsError::Malformed { status, reason })),
+        Err(e) => Outcome::Done(Err(StsError::Malformed {
+            status,
+            reason: e.into(),
+        })),
     }
 }
 
