@@ -46,8 +46,8 @@ pub use auth::sts::{
 };
 #[cfg(feature = "token")]
 pub use auth::token::{
-    Claims, IssuedToken, KeyPair, KeyRing, SigningAlgorithm, TokenConfig, TokenError, TokenIssuer,
-    TokenSubject,
+    Claims, IssueError, IssuedToken, KeyPair, KeyRing, KeyStoreError, SigningAlgorithm,
+    TokenConfig, TokenIssuer, TokenSubject, VerifyTokenError,
 };
 #[cfg(feature = "sts")]
 pub use auth::verifier::{ReplayConfig, Verified, Verifier, VerifierConfig, VerifyError};

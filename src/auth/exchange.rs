@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::auth::proof::{DecodedProof, ProofError};
 use crate::auth::sts::StsError;
-use crate::auth::token::{IssuedToken, TokenError, TokenIssuer, TokenSubject};
+use crate::auth::token::{IssueError, IssuedToken, TokenIssuer, TokenSubject};
 use crate::auth::verifier::{Verified, Verifier, VerifyError};
 use crate::engine::decision::Decision;
 use crate::engine::policy::CompiledPolicy;
@@ -87,7 +87,7 @@ pub enum ExchangeError {
     },
     /// The token could not be signed.
     #[error("{0}")]
-    Token(#[from] TokenError),
+    Token(#[from] IssueError),
 }
 
 /// How an HTTP front should answer an [`ExchangeError`].
