@@ -37,6 +37,7 @@ impl PolicySource for PolicyHandle {
 
 /// Why an exchange issued no token.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExchangeError {
     /// The proof was refused (pre-checks, replay, or STS said no).
     #[error("{0}")]

@@ -72,6 +72,7 @@ pub struct VerifierConfig {
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// Not valid RON for [`VerifierConfig`].
     #[error("invalid verifier configuration: {0}")]
@@ -95,6 +96,7 @@ pub enum ConfigError {
 
 /// Why a proof was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum VerifyError {
     /// A pre-check failed; nothing was sent.
     #[error("{0}")]

@@ -55,6 +55,7 @@ impl AwsCredentials {
 
 /// Why a proof could not be made.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SignError {
     /// A required environment variable is unset or empty.
     #[error("environment variable {0} is not set")]

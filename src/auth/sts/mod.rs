@@ -54,6 +54,7 @@ pub trait Transport: Send + Sync {
 
 /// A request that got no complete HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransportError {
     /// The connection could not be made.
     #[error("could not connect to STS: {0}")]
@@ -71,6 +72,7 @@ pub enum TransportError {
 
 /// The STS exchange failed: no identity.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StsError {
     /// No response (see [`TransportError`]).
     #[error(transparent)]
