@@ -327,15 +327,17 @@ fn tokens(c: &mut Criterion) {
     let now = std::time::SystemTime::now();
     let mut g = c.benchmark_group("token");
     for alg in TOKEN_ALGORITHMS {
-        let issuer = match KeyPair::generate(alg).and_then(|key| {
-            TokenIssuer::new(
-                TokenConfig {
-                    algorithm: alg,
-                    ..TokenConfig::default()
-                },
-                KeyRing::single(key),
-            )
-        }) {
+        let issuer = match KeyPair::generate(alg)
+            .map_err(arnmap::IssueError::from)
+            .and_then(|key| {
+                TokenIssuer::new(
+                    TokenConfig {
+                        algorithm: alg,
+                        ..TokenConfig::default()
+                    },
+                    KeyRing::single(key),
+                )
+            }) {
             Ok(issuer) => issuer,
             Err(e) => {
                 eprintln!("cannot build a {alg:?} issuer: {e}");

@@ -38,16 +38,16 @@ pub use rule::{Effect, Rule, RuleId};
 pub use auth::exchange::{ExchangeError, Exchanged, TokenExchange};
 #[cfg(feature = "sign")]
 pub use auth::proof::sign::{AwsCredentials, make_proof};
-pub use auth::proof::{CheckedProof, PrecheckConfig, ProofError, precheck};
+pub use auth::proof::{CheckedProof, DecodedProof, PrecheckConfig, ProofError, precheck};
 #[cfg(feature = "sts")]
 pub use auth::sts::{
-    HttpConfig, HttpTransport, StsConfig, StsError, StsRequest, StsResponse, Transport,
-    TransportError,
+    HttpConfig, HttpTransport, MalformedResponse, ReaderError, StsConfig, StsError, StsRequest,
+    StsResponse, Transport, TransportError, XmlError,
 };
 #[cfg(feature = "token")]
 pub use auth::token::{
-    Claims, IssuedToken, KeyPair, KeyRing, SigningAlgorithm, TokenConfig, TokenError, TokenIssuer,
-    TokenSubject,
+    Claims, IssueError, IssuedToken, KeyPair, KeyRing, KeyStoreError, SigningAlgorithm,
+    TokenConfig, TokenIssuer, TokenSubject, VerifyTokenError,
 };
 #[cfg(feature = "sts")]
 pub use auth::verifier::{ReplayConfig, Verified, Verifier, VerifierConfig, VerifyError};

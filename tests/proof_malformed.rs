@@ -172,9 +172,9 @@ fn cases() -> Vec<Value> {
 fn the_base_proof_passes_so_each_case_fails_for_its_own_reason() {
     let proof = encode_raw(&base());
     let checked = precheck(&proof, ORG, now(), &PrecheckConfig::default()).unwrap();
-    assert_eq!(checked.host.region, "us-east-1");
+    assert_eq!(checked.host().region, "us-east-1");
     // Replayed: the signed headers, Authorization and User-Agent; not Content-Length.
-    assert_eq!(checked.headers.len(), 7);
+    assert_eq!(checked.headers().len(), 7);
     assert!(checked.header("content-length").is_none());
     assert_eq!(checked.header("HOST"), Some("sts.amazonaws.com"));
 
@@ -184,7 +184,7 @@ fn the_base_proof_passes_so_each_case_fails_for_its_own_reason() {
         .push(("X-Forwarded-For".into(), vec!["10.0.0.1".into()]));
     p.headers.push(("Accept".into(), vec!["*/*".into()]));
     let checked = precheck(&encode_raw(&p), ORG, now(), &PrecheckConfig::default()).unwrap();
-    assert_eq!(checked.headers.len(), 7);
+    assert_eq!(checked.headers().len(), 7);
     assert!(checked.header("x-forwarded-for").is_none());
 }
 
@@ -301,7 +301,7 @@ fn go_client_variants_are_accepted() {
     p.url = "https://sts.amazonaws.com/".into();
     p.body = b"Version=2011-06-15&Action=GetCallerIdentity".to_vec();
     let checked = precheck(&encode_raw(&p), ORG, now(), &PrecheckConfig::default()).unwrap();
-    assert_eq!(checked.body.len(), 43);
+    assert_eq!(checked.body().len(), 43);
     // And in both directions of the window, right at its edge.
     let proof = encode_raw(&base());
     for t in [

@@ -58,7 +58,7 @@ proptest! {
         let proof = encode(b"Action=GetCallerIdentity&Version=2011-06-15", VALID_HEADERS, "POST", &url);
         if let Ok(checked) = precheck(&proof, "org", now(), &PrecheckConfig::default()) {
             // Whatever passed names an allowlisted host.
-            prop_assert!(arnmap::internals::parse_sts_host(&checked.host.host).is_some());
+            prop_assert!(arnmap::internals::parse_sts_host(&checked.host().host).is_some());
         }
     }
 

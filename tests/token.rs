@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use arnmap::{
-    KeyPair, KeyRing, SigningAlgorithm, TokenConfig, TokenError, TokenIssuer, TokenSubject,
+    KeyPair, KeyRing, KeyStoreError, SigningAlgorithm, TokenConfig, TokenIssuer, TokenSubject,
+    VerifyTokenError,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -127,7 +128,10 @@ fn alg_none_is_refused() {
             part(&token, 1)
         );
         let err = issuer.verify(&forged, now).unwrap_err();
-        assert!(matches!(err, TokenError::Malformed(_)), "{alg}: {err:?}");
+        assert!(
+            matches!(err, VerifyTokenError::Malformed(_)),
+            "{alg}: {err:?}"
+        );
     }
 }
 
@@ -149,7 +153,7 @@ fn hmac_with_the_public_key_is_refused_before_any_crypto() {
     .unwrap();
     let err = issuer.verify(&forged, now).unwrap_err();
     assert!(
-        matches!(err, TokenError::AlgorithmNotAllowed(ref a) if a == "HS256"),
+        matches!(err, VerifyTokenError::AlgorithmNotAllowed(ref a) if a == "HS256"),
         "{err:?}"
     );
 }
@@ -166,7 +170,7 @@ fn a_header_algorithm_that_is_not_the_kids_is_refused() {
     let forged = format!("{header}.{}.{}", part(&token, 1), part(&token, 2));
     let err = issuer.verify(&forged, now).unwrap_err();
     assert!(
-        matches!(err, TokenError::AlgorithmMismatch { .. }),
+        matches!(err, VerifyTokenError::AlgorithmMismatch { .. }),
         "{err:?}"
     );
 }
@@ -184,7 +188,7 @@ fn kid_is_required_and_must_be_known() {
     );
     assert!(matches!(
         issuer.verify(&no_kid, now),
-        Err(TokenError::MissingKeyId)
+        Err(VerifyTokenError::MissingKeyId)
     ));
     let other = format!(
         "{}.{}.{}",
@@ -194,7 +198,7 @@ fn kid_is_required_and_must_be_known() {
     );
     assert!(matches!(
         issuer.verify(&other, now),
-        Err(TokenError::UnknownKeyId(_))
+        Err(VerifyTokenError::UnknownKeyId(_))
     ));
 }
 
@@ -208,7 +212,7 @@ fn a_tampered_payload_or_another_key_fails_the_signature() {
     let tampered = format!("{}.{}.{}", part(&token, 0), enc(&body), part(&token, 2));
     assert!(matches!(
         issuer_a.verify(&tampered, now),
-        Err(TokenError::Signature)
+        Err(VerifyTokenError::Signature)
     ));
     // Same kid claimed by a token signed with another key: the signature fails.
     let issuer_b = issuer(SigningAlgorithm::EdDSA);
@@ -221,7 +225,7 @@ fn a_tampered_payload_or_another_key_fails_the_signature() {
     );
     assert!(matches!(
         issuer_a.verify(&swapped, now),
-        Err(TokenError::Signature)
+        Err(VerifyTokenError::Signature)
     ));
 }
 
@@ -248,9 +252,15 @@ fn wrong_issuer_and_wrong_audience_are_refused() {
     )
     .unwrap();
     let t = other_iss.issue(&subject(), now).unwrap().token;
-    assert!(matches!(ours.verify(&t, now), Err(TokenError::Issuer)));
+    assert!(matches!(
+        ours.verify(&t, now),
+        Err(VerifyTokenError::Issuer)
+    ));
     let t = other_aud.issue(&subject(), now).unwrap().token;
-    assert!(matches!(ours.verify(&t, now), Err(TokenError::Audience)));
+    assert!(matches!(
+        ours.verify(&t, now),
+        Err(VerifyTokenError::Audience)
+    ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -267,12 +277,12 @@ fn expired_and_not_yet_valid_tokens_are_refused_with_leeway() {
     );
     assert!(matches!(
         issuer.verify(&t, now + Duration::from_secs(900 + 31)),
-        Err(TokenError::Expired)
+        Err(VerifyTokenError::Expired)
     ));
     assert!(issuer.verify(&t, now - Duration::from_secs(29)).is_ok());
     assert!(matches!(
         issuer.verify(&t, now - Duration::from_secs(31)),
-        Err(TokenError::NotYetValid)
+        Err(VerifyTokenError::NotYetValid)
     ));
 }
 
@@ -299,7 +309,7 @@ fn key_directory_files_are_private_and_rotation_keeps_old_tokens_valid() {
     assert_eq!(again.signing_key().unwrap().kid(), first_kid);
     // A start asking for another algorithm is refused rather than silently rotating.
     let err = KeyRing::open_or_create(&dir, SigningAlgorithm::ES256).unwrap_err();
-    assert!(matches!(err, TokenError::Config(_)), "{err:?}");
+    assert!(matches!(err, KeyStoreError::Config(_)), "{err:?}");
 
     let new_kid = KeyRing::rotate(&dir, SigningAlgorithm::ES256).unwrap();
     assert_ne!(new_kid, first_kid);
@@ -317,7 +327,7 @@ fn key_directory_files_are_private_and_rotation_keeps_old_tokens_valid() {
     // The old issuer does not know the new key.
     assert!(matches!(
         old.verify(&new_token, now),
-        Err(TokenError::AlgorithmNotAllowed(_))
+        Err(VerifyTokenError::AlgorithmNotAllowed(_))
     ));
     std::fs::remove_dir_all(&dir).unwrap();
 }

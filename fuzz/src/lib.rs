@@ -197,11 +197,11 @@ pub fn proof(data: &[u8]) {
     let now = UNIX_EPOCH + Duration::from_secs(1_767_225_600);
     if let Ok(checked) = precheck(raw, org, now, &PrecheckConfig::default()) {
         assert!(
-            parse_sts_host(&checked.host.host).is_some(),
+            parse_sts_host(&checked.host().host).is_some(),
             "accepted a proof for host {}",
-            checked.host.host
+            checked.host().host
         );
-        assert_eq!(checked.org, org);
+        assert_eq!(checked.org(), org);
     }
 }
 

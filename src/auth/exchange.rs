@@ -8,9 +8,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::auth::proof::{ProofError, bound_org};
+use crate::auth::proof::{DecodedProof, ProofError};
 use crate::auth::sts::StsError;
-use crate::auth::token::{IssuedToken, TokenError, TokenIssuer, TokenSubject};
+use crate::auth::token::{IssueError, IssuedToken, TokenIssuer, TokenSubject};
 use crate::auth::verifier::{Verified, Verifier, VerifyError};
 use crate::engine::decision::Decision;
 use crate::engine::policy::CompiledPolicy;
@@ -37,6 +37,7 @@ impl PolicySource for PolicyHandle {
 
 /// Why an exchange issued no token.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExchangeError {
     /// The proof was refused (pre-checks, replay, or STS said no).
     #[error("{0}")]
@@ -87,7 +88,7 @@ pub enum ExchangeError {
     },
     /// The token could not be signed.
     #[error("{0}")]
-    Token(#[from] TokenError),
+    Token(#[from] IssueError),
 }
 
 /// How an HTTP front should answer an [`ExchangeError`].
@@ -187,11 +188,6 @@ impl<P: PolicySource> TokenExchange<P> {
         &self.issuer
     }
 
-    /// The org a raw proof is bound to (unverified; see [`bound_org`]).
-    pub fn org_of(&self, raw: &str) -> Result<String, ProofError> {
-        bound_org(raw, &self.verifier.config().proof)
-    }
-
     /// Runs one exchange for the org the proof is bound to, and writes its
     /// audit event.
     pub fn exchange(&self, raw: &str, now: SystemTime) -> Result<Exchanged, ExchangeError> {
@@ -201,30 +197,37 @@ impl<P: PolicySource> TokenExchange<P> {
     /// [`TokenExchange::exchange`] with `gate` asked, after the pre-checks
     /// and before STS, whether this org may exchange now (a rate limit).
     ///
-    /// Order: the org binding is read; the pre-checks run (no network); an
-    /// org without any rule is refused; `gate`; STS; the policy; the token.
+    /// Order: the proof is decoded (once) and its org binding read; the
+    /// pre-checks run (no network); an org without any rule is refused;
+    /// `gate`; STS; the policy; the token.
     pub fn exchange_gated(
         &self,
         raw: &str,
         now: SystemTime,
         gate: impl FnOnce(&str) -> Result<(), ExchangeError>,
     ) -> Result<Exchanged, ExchangeError> {
-        let org = self.org_of(raw).unwrap_or_default();
-        let result = self.run(raw, &org, now, gate);
+        let cfg = &self.verifier.config().proof;
+        let decoded = DecodedProof::decode(raw, cfg);
+        let org = decoded
+            .as_ref()
+            .ok()
+            .and_then(|d| d.bound_org(cfg))
+            .unwrap_or_default()
+            .to_owned();
+        let result = self.run(decoded, &org, now, gate);
         audit(&org, &result);
         result
     }
 
     fn run(
         &self,
-        raw: &str,
+        decoded: Result<DecodedProof, ProofError>,
         org: &str,
         now: SystemTime,
         gate: impl FnOnce(&str) -> Result<(), ExchangeError>,
     ) -> Result<Exchanged, ExchangeError> {
-        let checked = self
-            .verifier
-            .precheck(raw, org, now)
+        let checked = decoded
+            .and_then(|d| d.precheck(org, now, &self.verifier.config().proof))
             .map_err(VerifyError::from)?;
         let policy = self.policies.policy_for(org);
         if policy.org(org).is_none() {

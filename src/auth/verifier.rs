@@ -72,6 +72,7 @@ pub struct VerifierConfig {
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// Not valid RON for [`VerifierConfig`].
     #[error("invalid verifier configuration: {0}")]
@@ -95,6 +96,7 @@ pub enum ConfigError {
 
 /// Why a proof was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum VerifyError {
     /// A pre-check failed; nothing was sent.
     #[error("{0}")]
@@ -125,7 +127,7 @@ impl VerifyError {
 /// An accepted proof: who the caller is and where the proof was signed for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    /// The caller identity STS reported, checked (SPEC §1).
+    /// The caller identity STS reported, checked (docs/semantics.md §1).
     pub identity: CallerIdentity,
     /// The region of the STS host the proof was signed for (`us-east-1` for
     /// the global host); the policy attribute `region`.
@@ -208,9 +210,9 @@ impl Verifier {
         let replay = self.config.replay.enabled;
         if replay {
             let window = Duration::from_secs(self.config.proof.max_skew_secs);
-            let expires = checked.signed_at.checked_add(window).unwrap_or(now);
+            let expires = checked.signed_at().checked_add(window).unwrap_or(now);
             self.cache().reserve(
-                &checked.authorization.signature,
+                &checked.authorization().signature,
                 expires,
                 now,
                 self.config.replay.capacity,
@@ -224,13 +226,13 @@ impl Verifier {
         match result {
             Ok(identity) => Ok(Verified {
                 identity,
-                region: checked.host.region,
-                partition: checked.host.partition,
-                access_key_id: checked.authorization.access_key_id,
+                region: checked.host().region.clone(),
+                partition: checked.host().partition,
+                access_key_id: checked.authorization().access_key_id.clone(),
             }),
             Err(e) => {
                 if replay {
-                    self.cache().release(&checked.authorization.signature);
+                    self.cache().release(&checked.authorization().signature);
                 }
                 Err(e.into())
             }
@@ -268,6 +270,10 @@ fn validate(config: &VerifierConfig) -> Result<(), ConfigError> {
 }
 
 /// Signatures seen, each until its window closes.
+///
+/// Invariant: `order` holds exactly the entries of `expiry` (one
+/// `(expires, signature)` per signature), sorted by expiry; so neither ever
+/// holds more than `capacity` entries.
 #[derive(Debug, Default)]
 struct ReplayCache {
     expiry: HashMap<String, SystemTime>,
@@ -282,31 +288,43 @@ impl ReplayCache {
         now: SystemTime,
         capacity: usize,
     ) -> Result<(), VerifyError> {
-        while let Some((at, _)) = self.order.front() {
-            if *at > now {
-                break;
-            }
-            if let Some((_, sig)) = self.order.pop_front()
-                && self.expiry.get(&sig).is_some_and(|e| *e <= now)
-            {
-                self.expiry.remove(&sig);
-            }
-        }
-        if self.expiry.get(signature).is_some_and(|e| *e > now) {
+        self.purge(now);
+        if self.expiry.contains_key(signature) {
             return Err(VerifyError::Replayed);
         }
         if self.expiry.len() >= capacity {
             return Err(VerifyError::ReplayCacheFull);
         }
         self.expiry.insert(signature.to_owned(), expires);
-        // Keep `order` sorted by expiry so the purge above stops early.
+        // Keep `order` sorted by expiry so the purge stops early.
         let at = self.order.partition_point(|(e, _)| *e <= expires);
         self.order.insert(at, (expires, signature.to_owned()));
         Ok(())
     }
 
+    /// Forgets every signature whose window has closed by `now`.
+    fn purge(&mut self, now: SystemTime) {
+        while self.order.front().is_some_and(|(at, _)| *at <= now) {
+            if let Some((_, sig)) = self.order.pop_front() {
+                self.expiry.remove(&sig);
+            }
+        }
+    }
+
+    /// Forgets `signature` (its STS call failed), from the map and the queue.
     fn release(&mut self, signature: &str) {
-        self.expiry.remove(signature);
+        let Some(expires) = self.expiry.remove(signature) else {
+            return;
+        };
+        let start = self.order.partition_point(|(e, _)| *e < expires);
+        let found = self
+            .order
+            .range(start..)
+            .take_while(|(e, _)| *e == expires)
+            .position(|(_, s)| s == signature);
+        if let Some(offset) = found {
+            self.order.remove(start + offset);
+        }
     }
 }
 
@@ -340,6 +358,38 @@ mod tests {
         .unwrap();
         c.release("a");
         assert_eq!(c.expiry.len(), 2);
+        assert_eq!(c.order.len(), 2);
+    }
+
+    /// Many reservations, releases and expiries: the queue never outgrows the
+    /// capacity and always holds exactly the map's entries.
+    #[test]
+    fn replay_cache_queue_stays_bounded() {
+        const CAPACITY: usize = 16;
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let mut c = ReplayCache::default();
+        let mut rng = fastrand::Rng::with_seed(7);
+        for step in 0..20_000u64 {
+            let now = t0 + Duration::from_secs(step / 4);
+            let sig = format!("sig{}", rng.u32(0..64));
+            let expires = now + Duration::from_secs(rng.u64(0..30));
+            let reserved = c.reserve(&sig, expires, now, CAPACITY).is_ok();
+            // Every third accepted proof fails at STS and is released; the
+            // same signature then comes back (the client retries).
+            if reserved && rng.u8(0..3) == 0 {
+                c.release(&sig);
+                let _ = c.reserve(&sig, expires, now, CAPACITY);
+            }
+            assert!(c.order.len() <= CAPACITY, "step {step}: {}", c.order.len());
+            assert_eq!(c.order.len(), c.expiry.len(), "step {step}");
+            assert!(c.order.iter().all(|(e, s)| c.expiry.get(s) == Some(e)));
+            assert!(
+                c.order
+                    .iter()
+                    .zip(c.order.iter().skip(1))
+                    .all(|(a, b)| a.0 <= b.0)
+            );
+        }
     }
 
     #[test]

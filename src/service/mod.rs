@@ -39,7 +39,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::exchange::{ExchangeError, Refusal, TokenExchange};
 use crate::auth::token::keys::create_private_dir;
-use crate::auth::token::{KeyPair, KeyRing, TokenError, TokenIssuer};
+use crate::auth::token::{IssueError, KeyPair, KeyRing, KeyStoreError, TokenIssuer};
 use crate::auth::verifier::{ConfigError, Verifier};
 use crate::engine::reload::{ReloadError, prepare};
 use crate::policy::source::{LoadError, SourceMap};
@@ -103,9 +103,12 @@ pub enum ServeError {
     /// The store failed.
     #[error("{0}")]
     Store(#[from] StoreError),
-    /// The keys failed.
+    /// The keys could not be read, made or stored.
     #[error("{0}")]
-    Token(#[from] TokenError),
+    Keys(#[from] KeyStoreError),
+    /// The token issuer could not be built.
+    #[error("{0}")]
+    Token(#[from] IssueError),
     /// I/O (data dir, listener).
     #[error("{context}: {source}")]
     Io {

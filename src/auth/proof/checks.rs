@@ -6,9 +6,9 @@ use std::time::SystemTime;
 
 use super::error::ProofError;
 use super::host::{StsHost, parse_sts_host};
-use super::sigv4::{parse_amz_date, parse_authorization};
-use super::wire::{RawProof, decode};
-use super::{CheckedProof, GET_CALLER_IDENTITY_BODY, MAX_HEADERS, PrecheckConfig};
+use super::sigv4::{Authorization, parse_amz_date, parse_authorization};
+use super::wire::RawProof;
+use super::{CheckedProof, DecodedProof, GET_CALLER_IDENTITY_BODY, MAX_HEADERS, PrecheckConfig};
 
 /// `X-Amz-*` headers a proof may carry (each must then be signed).
 const AMZ_HEADERS: [&str; 3] = ["x-amz-date", "x-amz-security-token", "x-amz-content-sha256"];
@@ -35,114 +35,195 @@ const FORBIDDEN: [&str; 8] = [
 
 /// Decodes a proof and runs every pre-check against the org asked for.
 ///
-/// Pure: `now` is the caller's clock; nothing here does I/O.
+/// Pure: `now` is the caller's clock; nothing here does I/O. The same as
+/// [`DecodedProof::decode`] then [`DecodedProof::precheck`].
 pub fn precheck(
     raw: &str,
     org: &str,
     now: SystemTime,
     cfg: &PrecheckConfig,
 ) -> Result<CheckedProof, ProofError> {
-    if raw.len() > cfg.max_proof_bytes {
-        return Err(ProofError::TooLarge {
-            len: raw.len(),
-            max: cfg.max_proof_bytes,
-        });
-    }
-    let proof = decode(raw)?;
+    DecodedProof::decode(raw, cfg)?.precheck(org, now, cfg)
+}
+
+/// The pre-checks after decoding, in order: the first that fails names the
+/// error.
+pub(super) fn run(
+    proof: RawProof,
+    org: &str,
+    now: SystemTime,
+    cfg: &PrecheckConfig,
+) -> Result<CheckedProof, ProofError> {
     let headers = check_headers(&proof)?;
-    let get = |name: &str| {
-        headers
+    check_method(&proof.method)?;
+    let host = check_url(&proof.url, cfg)?;
+    check_body(&proof.body)?;
+    check_content_headers(&headers, &proof.body)?;
+    check_host_header(&headers, &host)?;
+    let auth = check_authorization(&headers)?;
+    check_org_binding(&headers, org, cfg)?;
+    check_signed_headers(&headers, &auth, cfg)?;
+    let signed_at = check_date_window(&headers, now, cfg)?;
+    check_scope(&headers, &auth, &host)?;
+    let headers = replayed_headers(&headers, &auth);
+    Ok(CheckedProof {
+        host,
+        headers,
+        body: proof.body,
+        authorization: auth,
+        signed_at,
+        org: org.to_owned(),
+    })
+}
+
+/// A proof's headers once [`check_headers`] passed: one value each.
+struct Headers<'a>(Vec<(&'a str, &'a str)>);
+
+impl<'a> Headers<'a> {
+    /// The value of `name`, looked up case-insensitively.
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.0
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| *v)
-    };
-
-    if proof.method != "POST" {
-        return Err(ProofError::Method(proof.method.clone()));
     }
-    let host = check_url(&proof.url, cfg)?;
-    check_body(&proof.body)?;
-    if let Some(len) = get("content-length")
-        && len.parse::<usize>().ok() != Some(proof.body.len())
+
+    /// The value of a header the proof must carry.
+    fn require(&self, name: &str, shown: &str) -> Result<&'a str, ProofError> {
+        self.get(name)
+            .ok_or_else(|| ProofError::MissingHeader(shown.to_owned()))
+    }
+}
+
+/// The method is `POST`.
+fn check_method(method: &str) -> Result<(), ProofError> {
+    if method != "POST" {
+        return Err(ProofError::Method(method.to_owned()));
+    }
+    Ok(())
+}
+
+/// `Content-Length`, if present, is the body's length; `Content-Type`, if
+/// present, is a form encoding.
+fn check_content_headers(headers: &Headers<'_>, body: &[u8]) -> Result<(), ProofError> {
+    if let Some(len) = headers.get("content-length")
+        && len.parse::<usize>().ok() != Some(body.len())
     {
         return Err(ProofError::ContentLength {
             header: len.to_owned(),
-            body: proof.body.len(),
+            body: body.len(),
         });
     }
-    if let Some(ct) = get("content-type") {
+    if let Some(ct) = headers.get("content-type") {
         let media = ct.split(';').next().unwrap_or_default().trim();
         if !media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
             return Err(ProofError::ContentType(ct.to_owned()));
         }
     }
-    let host_header = get("host").ok_or_else(|| ProofError::MissingHeader("Host".to_owned()))?;
+    Ok(())
+}
+
+/// The Host header is present and names the URL's host.
+fn check_host_header(headers: &Headers<'_>, host: &StsHost) -> Result<(), ProofError> {
+    let host_header = headers.require("host", "Host")?;
     if host_header != host.host {
         return Err(ProofError::HostMismatch {
             header: host_header.to_owned(),
             url: host.host.clone(),
         });
     }
+    Ok(())
+}
 
-    let auth = get("authorization")
-        .ok_or_else(|| ProofError::MissingHeader("Authorization".to_owned()))?;
-    let auth = parse_authorization(auth)?;
+/// `Authorization` is present and is SigV4 syntax.
+fn check_authorization(headers: &Headers<'_>) -> Result<Authorization, ProofError> {
+    parse_authorization(headers.require("authorization", "Authorization")?)
+}
 
-    // The org binding: present, equal to the org asked for, signed.
-    let org_header = cfg.org_header.to_ascii_lowercase();
-    let bound = get(&org_header).ok_or_else(|| ProofError::OrgMissing(cfg.org_header.clone()))?;
+/// The org binding: present and equal to the org asked for (that it is
+/// signed is checked with the signed-header set).
+fn check_org_binding(
+    headers: &Headers<'_>,
+    org: &str,
+    cfg: &PrecheckConfig,
+) -> Result<(), ProofError> {
+    let bound = headers
+        .get(&cfg.org_header)
+        .ok_or_else(|| ProofError::OrgMissing(cfg.org_header.clone()))?;
     if bound != org {
         return Err(ProofError::OrgMismatch {
             got: bound.to_owned(),
             want: org.to_owned(),
         });
     }
+    Ok(())
+}
 
-    // The signed-header set.
-    let signed = |name: &str| auth.signed_headers.iter().any(|s| s == name);
+/// The signed-header set: only signable names, each carried (but
+/// Content-Length); Host, X-Amz-Date and the org header signed; every
+/// `X-Amz-*` header signed.
+fn check_signed_headers(
+    headers: &Headers<'_>,
+    auth: &Authorization,
+    cfg: &PrecheckConfig,
+) -> Result<(), ProofError> {
+    let org_header = cfg.org_header.to_ascii_lowercase();
     for name in &auth.signed_headers {
         if *name != org_header && !SIGNABLE.contains(&name.as_str()) {
             return Err(ProofError::SignedHeaderUnexpected(name.clone()));
         }
         // A signed Content-Length may be missing: it is rebuilt from the body.
-        if name != "content-length" && get(name).is_none() {
+        if name != "content-length" && headers.get(name).is_none() {
             return Err(ProofError::SignedHeaderAbsent(name.clone()));
         }
     }
     for required in ["host", "x-amz-date", org_header.as_str()] {
-        if !signed(required) {
+        if !is_signed(auth, required) {
             return Err(ProofError::Unsigned(required.to_owned()));
         }
     }
-    for (name, _) in &headers {
+    for (name, _) in &headers.0 {
         let lower = name.to_ascii_lowercase();
-        if lower.starts_with("x-amz-") && !signed(&lower) {
+        if lower.starts_with("x-amz-") && !is_signed(auth, &lower) {
             return Err(ProofError::Unsigned(lower));
         }
     }
+    Ok(())
+}
 
-    // The date window, both ways, and the scope's day.
-    let date =
-        get("x-amz-date").ok_or_else(|| ProofError::MissingHeader("X-Amz-Date".to_owned()))?;
-    let signed_at = parse_amz_date(date)?;
+/// Whether `Authorization` signs `name` (lower-case).
+fn is_signed(auth: &Authorization, name: &str) -> bool {
+    auth.signed_headers.iter().any(|s| s == name)
+}
+
+/// `X-Amz-Date` parses and is within `max_skew_secs` of `now`, both ways.
+fn check_date_window(
+    headers: &Headers<'_>,
+    now: SystemTime,
+    cfg: &PrecheckConfig,
+) -> Result<SystemTime, ProofError> {
+    let signed_at = parse_amz_date(headers.require("x-amz-date", "X-Amz-Date")?)?;
+    let max_secs = cfg.max_skew_secs;
     match now.duration_since(signed_at) {
-        Ok(age) if age.as_secs() > cfg.max_skew_secs => {
-            return Err(ProofError::Expired {
-                age_secs: age.as_secs(),
-                max_secs: cfg.max_skew_secs,
-            });
-        }
-        Ok(_) => {}
-        Err(ahead) => {
-            let ahead = ahead.duration();
-            if ahead.as_secs() > cfg.max_skew_secs {
-                return Err(ProofError::FutureDated {
-                    ahead_secs: ahead.as_secs(),
-                    max_secs: cfg.max_skew_secs,
-                });
-            }
-        }
+        Ok(age) if age.as_secs() > max_secs => Err(ProofError::Expired {
+            age_secs: age.as_secs(),
+            max_secs,
+        }),
+        Err(ahead) if ahead.duration().as_secs() > max_secs => Err(ProofError::FutureDated {
+            ahead_secs: ahead.duration().as_secs(),
+            max_secs,
+        }),
+        Ok(_) | Err(_) => Ok(signed_at),
     }
+}
+
+/// The credential scope: its day is X-Amz-Date's, its region the host's.
+fn check_scope(
+    headers: &Headers<'_>,
+    auth: &Authorization,
+    host: &StsHost,
+) -> Result<(), ProofError> {
+    let date = headers.require("x-amz-date", "X-Amz-Date")?;
     if date.get(..8) != Some(auth.scope_date.as_str()) {
         return Err(ProofError::ScopeDate {
             scope: auth.scope_date.clone(),
@@ -156,29 +237,27 @@ pub fn precheck(
             host_region: host.region.clone(),
         });
     }
+    Ok(())
+}
 
-    let replayed = headers
+/// What is replayed: the signed headers, `Authorization` and `User-Agent`;
+/// never `Content-Length` (the transport sends the body's length).
+fn replayed_headers(headers: &Headers<'_>, auth: &Authorization) -> Vec<(String, String)> {
+    headers
+        .0
         .iter()
         .filter(|(n, _)| {
             let lower = n.to_ascii_lowercase();
             lower != "content-length"
-                && (signed(&lower) || lower == "authorization" || lower == "user-agent")
+                && (is_signed(auth, &lower) || lower == "authorization" || lower == "user-agent")
         })
         .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-        .collect();
-    Ok(CheckedProof {
-        host,
-        headers: replayed,
-        body: proof.body,
-        authorization: auth,
-        signed_at,
-        org: org.to_owned(),
-    })
+        .collect()
 }
 
 /// Header names and values are well formed, single-valued, distinct, and
 /// neither framing headers nor unexpected `X-Amz-*` ones.
-fn check_headers(proof: &RawProof) -> Result<Vec<(&str, &str)>, ProofError> {
+fn check_headers(proof: &RawProof) -> Result<Headers<'_>, ProofError> {
     if proof.headers.len() > MAX_HEADERS {
         return Err(ProofError::TooManyHeaders {
             count: proof.headers.len(),
@@ -211,7 +290,7 @@ fn check_headers(proof: &RawProof) -> Result<Vec<(&str, &str)>, ProofError> {
         }
         out.push((name, value));
     }
-    Ok(out)
+    Ok(Headers(out))
 }
 
 /// RFC 9110 `tchar`.
@@ -272,26 +351,4 @@ fn check_body(body: &[u8]) -> Result<(), ProofError> {
     }
     let shown: String = String::from_utf8_lossy(body).chars().take(120).collect();
     Err(ProofError::Body(shown))
-}
-
-/// The org a proof says it is for: the value of its org binding header, read
-/// before the pre-checks so a service can pick the org's policy. It proves
-/// nothing by itself: [`precheck`] with this org then checks that the header
-/// is signed, single and well formed.
-#[cfg(feature = "token")]
-pub fn bound_org(raw: &str, cfg: &PrecheckConfig) -> Result<String, ProofError> {
-    if raw.len() > cfg.max_proof_bytes {
-        return Err(ProofError::TooLarge {
-            len: raw.len(),
-            max: cfg.max_proof_bytes,
-        });
-    }
-    let proof = decode(raw)?;
-    proof
-        .headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(&cfg.org_header))
-        .and_then(|(_, values)| values.first())
-        .cloned()
-        .ok_or_else(|| ProofError::OrgMissing(cfg.org_header.clone()))
 }

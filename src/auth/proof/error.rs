@@ -2,9 +2,10 @@
 
 use crate::arn::partition::Partition;
 
-/// A proof that failed a pre-check (SPEC §5). Every variant names one check;
+/// A proof that failed a pre-check (docs/semantics.md §5). Every variant names one check;
 /// [`ProofError::code`] gives a stable name for tests, logs and metrics.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProofError {
     /// The proof is longer than the configured limit.
     #[error("the proof is {len} bytes long; at most {max} are accepted")]

@@ -1,4 +1,4 @@
-//! Proofs: decoding the Datadog wire format and every pre-check of SPEC §5.
+//! Proofs: decoding the Datadog wire format and every pre-check of docs/semantics.md §5.
 //!
 //! Pure: no I/O and no clock reads. [`precheck`] takes the current time as a
 //! parameter, which makes it a ready fuzz target:
@@ -34,8 +34,6 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-#[cfg(feature = "token")]
-pub use checks::bound_org;
 pub use checks::precheck;
 pub use error::ProofError;
 pub use host::{StsHost, parse_sts_host};
@@ -84,31 +82,105 @@ impl Default for PrecheckConfig {
     }
 }
 
+/// A proof decoded from the wire format, nothing checked yet beyond its size
+/// and encoding. Decode once, read the org it claims ([`DecodedProof::bound_org`])
+/// to pick that org's policy, then run the pre-checks
+/// ([`DecodedProof::precheck`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedProof {
+    raw: wire::RawProof,
+}
+
+impl DecodedProof {
+    /// Checks the proof's size against `cfg` and decodes its four parts.
+    pub fn decode(raw: &str, cfg: &PrecheckConfig) -> Result<DecodedProof, ProofError> {
+        if raw.len() > cfg.max_proof_bytes {
+            return Err(ProofError::TooLarge {
+                len: raw.len(),
+                max: cfg.max_proof_bytes,
+            });
+        }
+        Ok(DecodedProof {
+            raw: wire::decode(raw)?,
+        })
+    }
+
+    /// The org the proof says it is for: the first value of its org binding
+    /// header (`cfg.org_header`), if any. It proves nothing by itself:
+    /// [`DecodedProof::precheck`] with this org then checks that the header
+    /// is signed, single and well formed.
+    pub fn bound_org(&self, cfg: &PrecheckConfig) -> Option<&str> {
+        self.raw
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&cfg.org_header))
+            .and_then(|(_, values)| values.first())
+            .map(String::as_str)
+    }
+
+    /// Runs every pre-check against the org asked for (see [`precheck`]).
+    pub fn precheck(
+        self,
+        org: &str,
+        now: SystemTime,
+        cfg: &PrecheckConfig,
+    ) -> Result<CheckedProof, ProofError> {
+        checks::run(self.raw, org, now, cfg)
+    }
+}
+
 /// A proof that passed every pre-check: what to replay, and what it claims.
+///
+/// Only [`precheck`] (or [`DecodedProof::precheck`]) makes one, so holding a
+/// `CheckedProof` means the checks ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedProof {
-    /// The STS host it was signed for (and its partition and region).
-    pub host: StsHost,
-    /// Headers to replay, names as the client spelled them: the signed ones,
-    /// `Authorization` and `User-Agent`. `Content-Length` is left out: the
-    /// transport must send the body's length (it was checked to agree).
-    pub headers: Vec<(String, String)>,
-    /// The body, byte for byte.
-    pub body: Vec<u8>,
-    /// The parsed `Authorization`.
-    pub authorization: Authorization,
-    /// `X-Amz-Date`.
-    pub signed_at: SystemTime,
-    /// The org the proof is bound to.
-    pub org: String,
+    host: StsHost,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    authorization: Authorization,
+    signed_at: SystemTime,
+    org: String,
 }
 
 impl CheckedProof {
+    /// The STS host it was signed for (and its partition and region).
+    pub fn host(&self) -> &StsHost {
+        &self.host
+    }
+
+    /// Headers to replay, names as the client spelled them: the signed ones,
+    /// `Authorization` and `User-Agent`. `Content-Length` is left out: the
+    /// transport must send the body's length (it was checked to agree).
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
     /// The value of a replayed header, looked up case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The body, byte for byte.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The parsed `Authorization`.
+    pub fn authorization(&self) -> &Authorization {
+        &self.authorization
+    }
+
+    /// `X-Amz-Date`.
+    pub fn signed_at(&self) -> SystemTime {
+        self.signed_at
+    }
+
+    /// The org the proof is bound to.
+    pub fn org(&self) -> &str {
+        &self.org
     }
 }

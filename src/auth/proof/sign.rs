@@ -55,6 +55,7 @@ impl AwsCredentials {
 
 /// Why a proof could not be made.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SignError {
     /// A required environment variable is unset or empty.
     #[error("environment variable {0} is not set")]
@@ -188,16 +189,19 @@ mod tests {
         for region in [None, Some("eu-west-1"), Some("cn-north-1")] {
             let proof = make_proof(&creds, "org-1", region, now).unwrap();
             let checked = precheck(&proof, "org-1", now, &PrecheckConfig::default()).unwrap();
-            assert_eq!(checked.authorization.access_key_id, "ASIAEXAMPLEEXAMPLE12");
+            assert_eq!(
+                checked.authorization().access_key_id,
+                "ASIAEXAMPLEEXAMPLE12"
+            );
             assert!(
                 checked
-                    .authorization
+                    .authorization()
                     .signed_headers
                     .contains(&"x-ddog-org-id".to_owned())
             );
             assert!(
                 checked
-                    .authorization
+                    .authorization()
                     .signed_headers
                     .contains(&"x-amz-security-token".to_owned())
             );

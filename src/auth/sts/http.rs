@@ -24,6 +24,7 @@ pub struct HttpTransport {
 
 /// An override that is not an allowlisted STS host mapped to a plain base URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum OverrideError {
     /// The key is not an allowlisted STS host.
     #[error("override key `{0}` is not an allowlisted STS host")]

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use http::{HttpConfig, HttpTransport};
 pub use replay::{RetryPolicy, call_sts};
+pub use xml::{ReaderError, XmlError};
 
 use crate::arn::identity::IdentityError;
 use crate::arn::partition::Partition;
@@ -53,6 +54,7 @@ pub trait Transport: Send + Sync {
 
 /// A request that got no complete HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransportError {
     /// The connection could not be made.
     #[error("could not connect to STS: {0}")]
@@ -70,6 +72,7 @@ pub enum TransportError {
 
 /// The STS exchange failed: no identity.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StsError {
     /// No response (see [`TransportError`]).
     #[error(transparent)]
@@ -126,9 +129,10 @@ pub enum StsError {
         /// HTTP status.
         status: u16,
         /// What was wrong.
-        reason: String,
+        #[source]
+        reason: MalformedResponse,
     },
-    /// The result is not a consistent caller identity (SPEC §1).
+    /// The result is not a consistent caller identity (docs/semantics.md §1).
     #[error("STS returned an invalid caller identity: {0}")]
     Identity(#[from] IdentityError),
     /// The caller's partition is not the STS host's.
@@ -161,6 +165,18 @@ impl StsError {
             StsError::PartitionMismatch { .. } => "PartitionMismatch",
         }
     }
+}
+
+/// What was wrong with an STS response that could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MalformedResponse {
+    /// The body is not an STS answer.
+    #[error(transparent)]
+    Xml(#[from] XmlError),
+    /// A `GetCallerIdentityResult` came with a status other than 200.
+    #[error("a GetCallerIdentityResult with status {0}, not 200")]
+    ResultWithStatus(u16),
 }
 
 /// Timeouts, caps and retries of the STS call. Every field has a default.

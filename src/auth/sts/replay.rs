@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::xml::{StsXml, parse};
-use super::{StsError, StsRequest, StsResponse, Transport};
+use super::{MalformedResponse, StsError, StsRequest, StsResponse, Transport};
 use crate::arn::identity::CallerIdentity;
 use crate::auth::proof::CheckedProof;
 
@@ -55,9 +55,9 @@ pub fn call_sts(
     policy: RetryPolicy,
 ) -> Result<CallerIdentity, StsError> {
     let request = StsRequest {
-        host: &proof.host.host,
-        headers: &proof.headers,
-        body: &proof.body,
+        host: &proof.host().host,
+        headers: proof.headers(),
+        body: proof.body(),
     };
     let mut attempt = 0u32;
     loop {
@@ -68,9 +68,9 @@ pub fn call_sts(
         match outcome {
             Outcome::Done(result) => {
                 let identity = result?;
-                if identity.partition() != proof.host.partition {
+                if identity.partition() != proof.host().partition {
                     return Err(StsError::PartitionMismatch {
-                        host: proof.host.partition,
+                        host: proof.host().partition,
                         caller: identity.partition(),
                     });
                 }
@@ -109,7 +109,7 @@ fn classify(response: &StsResponse) -> Outcome {
         ),
         Ok(StsXml::Identity { .. }) => Outcome::Done(Err(StsError::Malformed {
             status,
-            reason: "a GetCallerIdentityResult with a non-200 status".into(),
+            reason: MalformedResponse::ResultWithStatus(status),
         })),
         Ok(StsXml::Error { code, message }) => {
             if THROTTLING.contains(&code.as_str()) {
@@ -121,7 +121,10 @@ fn classify(response: &StsResponse) -> Outcome {
             Outcome::Done(Err(error_for(status, code, message)))
         }
         Err(_) if status >= 500 => Outcome::Unavailable(status),
-        Err(reason) => Outcome::Done(Err(StsError::Malformed { status, reason })),
+        Err(e) => Outcome::Done(Err(StsError::Malformed {
+            status,
+            reason: e.into(),
+        })),
     }
 }
 

@@ -1,9 +1,11 @@
-//! Why a token could not be issued or was not accepted.
+//! Why a token was not accepted, could not be issued, or a key could not be
+//! made, read or stored: one error type per operation.
 
-/// Token and key errors. Verification failures each have their own variant so
-/// a log line says which check refused the token.
+/// Why [`TokenIssuer::verify`](super::TokenIssuer::verify) refused a token.
+/// Each check has its own variant so a log line says which one refused it.
 #[derive(Debug, thiserror::Error)]
-pub enum TokenError {
+#[non_exhaustive]
+pub enum VerifyTokenError {
     /// The token is not three base64url parts with a JSON header, or its
     /// header names an algorithm this crate does not know (`alg: none` lands here).
     #[error("malformed token: {0}")]
@@ -46,9 +48,59 @@ pub enum TokenError {
     /// `nbf` (or `iat`) is in the future.
     #[error("token not yet valid")]
     NotYetValid,
-    /// Issuing failed while signing.
+}
+
+impl VerifyTokenError {
+    /// A stable short name for logs and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VerifyTokenError::Malformed(_) => "malformed",
+            VerifyTokenError::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
+            VerifyTokenError::MissingKeyId => "missing_kid",
+            VerifyTokenError::UnknownKeyId(_) => "unknown_kid",
+            VerifyTokenError::AlgorithmMismatch { .. } => "algorithm_mismatch",
+            VerifyTokenError::Signature => "signature",
+            VerifyTokenError::Issuer => "issuer",
+            VerifyTokenError::Audience => "audience",
+            VerifyTokenError::Claims(_) => "claims",
+            VerifyTokenError::Expired => "expired",
+            VerifyTokenError::NotYetValid => "not_yet_valid",
+        }
+    }
+}
+
+/// Why a [`TokenIssuer`](super::TokenIssuer) could not be built or could not
+/// sign a token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// The token configuration is not usable.
+    #[error("token configuration: {0}")]
+    Config(String),
+    /// The key ring has no usable signing key.
+    #[error("{0}")]
+    Key(#[from] KeyStoreError),
+    /// Signing failed.
     #[error("could not sign the token: {0}")]
     Sign(String),
+}
+
+impl IssueError {
+    /// A stable short name for logs and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IssueError::Config(_) => "config",
+            IssueError::Key(e) => e.code(),
+            IssueError::Sign(_) => "sign",
+        }
+    }
+}
+
+/// Why a key could not be generated, parsed, read or written, or a key ring
+/// is not usable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyStoreError {
     /// A key could not be generated, read or written.
     #[error("key {path}: {reason}")]
     Key {
@@ -57,29 +109,18 @@ pub enum TokenError {
         /// Why.
         reason: String,
     },
-    /// The configuration is not usable.
+    /// The key configuration is not usable (an unknown algorithm, a ring
+    /// without its signing key, a stored key of another algorithm).
     #[error("token configuration: {0}")]
     Config(String),
 }
 
-impl TokenError {
+impl KeyStoreError {
     /// A stable short name for logs and metrics.
     pub fn code(&self) -> &'static str {
         match self {
-            TokenError::Malformed(_) => "malformed",
-            TokenError::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
-            TokenError::MissingKeyId => "missing_kid",
-            TokenError::UnknownKeyId(_) => "unknown_kid",
-            TokenError::AlgorithmMismatch { .. } => "algorithm_mismatch",
-            TokenError::Signature => "signature",
-            TokenError::Issuer => "issuer",
-            TokenError::Audience => "audience",
-            TokenError::Claims(_) => "claims",
-            TokenError::Expired => "expired",
-            TokenError::NotYetValid => "not_yet_valid",
-            TokenError::Sign(_) => "sign",
-            TokenError::Key { .. } => "key",
-            TokenError::Config(_) => "config",
+            KeyStoreError::Key { .. } => "key",
+            KeyStoreError::Config(_) => "config",
         }
     }
 }

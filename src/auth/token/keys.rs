@@ -21,7 +21,7 @@ use jsonwebtoken::jwk::{
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use serde::{Deserialize, Serialize};
 
-use super::error::TokenError;
+use super::error::KeyStoreError;
 
 /// The signature algorithms arnmap issues tokens with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -55,13 +55,13 @@ impl SigningAlgorithm {
 }
 
 impl std::str::FromStr for SigningAlgorithm {
-    type Err = TokenError;
+    type Err = KeyStoreError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "EdDSA" => Ok(SigningAlgorithm::EdDSA),
             "ES256" => Ok(SigningAlgorithm::ES256),
             "RS256" => Ok(SigningAlgorithm::RS256),
-            other => Err(TokenError::Config(format!(
+            other => Err(KeyStoreError::Config(format!(
                 "unknown algorithm {other:?}; expected EdDSA, ES256 or RS256"
             ))),
         }
@@ -91,8 +91,8 @@ impl std::fmt::Debug for KeyPair {
     }
 }
 
-fn key_error(path: &str, reason: impl ToString) -> TokenError {
-    TokenError::Key {
+fn key_error(path: &str, reason: impl ToString) -> KeyStoreError {
+    KeyStoreError::Key {
         path: path.to_owned(),
         reason: reason.to_string(),
     }
@@ -104,7 +104,7 @@ fn b64(bytes: &[u8]) -> String {
 
 impl KeyPair {
     /// Generates a new key with the operating system's random source.
-    pub fn generate(algorithm: SigningAlgorithm) -> Result<KeyPair, TokenError> {
+    pub fn generate(algorithm: SigningAlgorithm) -> Result<KeyPair, KeyStoreError> {
         use rand_core::OsRng;
         let pem = match algorithm {
             SigningAlgorithm::EdDSA => {
@@ -135,7 +135,7 @@ impl KeyPair {
 
     /// Reads a PKCS#8 PEM private key (Ed25519, P-256 or RSA); the algorithm
     /// follows from the key. `origin` names the key in errors.
-    pub fn from_pem(pem: &str, origin: &str) -> Result<KeyPair, TokenError> {
+    pub fn from_pem(pem: &str, origin: &str) -> Result<KeyPair, KeyStoreError> {
         let (algorithm, params) = public_parameters(pem).ok_or_else(|| {
             key_error(
                 origin,
@@ -193,7 +193,7 @@ impl KeyPair {
     }
 
     /// Writes the private key as `<dir>/<kid>.pem`, mode 0600, atomically.
-    pub fn save(&self, dir: &Path) -> Result<PathBuf, TokenError> {
+    pub fn save(&self, dir: &Path) -> Result<PathBuf, KeyStoreError> {
         let path = dir.join(format!("{}.pem", self.kid));
         write_private(&path, self.pem.as_bytes())?;
         Ok(path)
@@ -257,7 +257,7 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Writes `bytes` to `path` with mode 0600: a temporary file created fresh,
 /// synced, then renamed over `path`.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TokenError> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyStoreError> {
     let shown = path.display().to_string();
     let tmp = path.with_extension("tmp");
     let _ = fs::remove_file(&tmp);
@@ -313,7 +313,10 @@ impl KeyRing {
     /// Opens the key directory `dir`, creating it with one new `algorithm` key
     /// when it holds no key yet. Refuses a directory whose signing key has
     /// another algorithm than `algorithm` (change algorithms by rotating).
-    pub fn open_or_create(dir: &Path, algorithm: SigningAlgorithm) -> Result<KeyRing, TokenError> {
+    pub fn open_or_create(
+        dir: &Path,
+        algorithm: SigningAlgorithm,
+    ) -> Result<KeyRing, KeyStoreError> {
         let shown = dir.display().to_string();
         create_private_dir(dir).map_err(|e| key_error(&shown, e))?;
         if !dir.join(SIGNING_FILE).exists() {
@@ -323,7 +326,7 @@ impl KeyRing {
         }
         let ring = KeyRing::open(dir)?;
         if ring.signing_key()?.algorithm != algorithm {
-            return Err(TokenError::Config(format!(
+            return Err(KeyStoreError::Config(format!(
                 "the signing key in {shown} is {:?}, the configuration asks for {algorithm:?}; \
                  run `arnmap keys rotate --algorithm {algorithm:?}` to change",
                 ring.signing_key()?.algorithm
@@ -333,7 +336,7 @@ impl KeyRing {
     }
 
     /// Opens an existing key directory.
-    pub fn open(dir: &Path) -> Result<KeyRing, TokenError> {
+    pub fn open(dir: &Path) -> Result<KeyRing, KeyStoreError> {
         let shown = dir.display().to_string();
         let signing_path = dir.join(SIGNING_FILE);
         let signing = fs::read_to_string(&signing_path)
@@ -359,7 +362,7 @@ impl KeyRing {
 
     /// Adds a new `algorithm` key to `dir` and makes it the signing key; the
     /// old keys keep verifying. Returns the new kid.
-    pub fn rotate(dir: &Path, algorithm: SigningAlgorithm) -> Result<String, TokenError> {
+    pub fn rotate(dir: &Path, algorithm: SigningAlgorithm) -> Result<String, KeyStoreError> {
         let key = KeyPair::generate(algorithm)?;
         create_private_dir(dir).map_err(|e| key_error(&dir.display().to_string(), e))?;
         key.save(dir)?;
@@ -368,9 +371,9 @@ impl KeyRing {
     }
 
     /// The key that signs.
-    pub fn signing_key(&self) -> Result<&KeyPair, TokenError> {
+    pub fn signing_key(&self) -> Result<&KeyPair, KeyStoreError> {
         self.get(&self.signing).ok_or_else(|| {
-            TokenError::Config(format!(
+            KeyStoreError::Config(format!(
                 "the signing key {:?} is not in the ring",
                 self.signing
             ))

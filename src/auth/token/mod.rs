@@ -1,5 +1,5 @@
 //! Tokens: short-lived JWTs naming the account a caller was mapped to
-//! (SPEC §6), signed with `jsonwebtoken`, and their JWKS.
+//! (docs/semantics.md §6), signed with `jsonwebtoken`, and their JWKS.
 //!
 //! Verification checks, in this order: the header parses and names an
 //! algorithm (`alg: none` does not parse); the algorithm is one some key of
@@ -21,7 +21,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Header, Validation};
 use serde::{Deserialize, Serialize};
 
-pub use error::TokenError;
+pub use error::{IssueError, KeyStoreError, VerifyTokenError};
 pub use keys::{KeyPair, KeyRing, SigningAlgorithm};
 
 /// Token settings. Every field has a documented default.
@@ -63,7 +63,7 @@ impl Default for TokenConfig {
     }
 }
 
-/// The claims of an arnmap token (SPEC §6).
+/// The claims of an arnmap token (docs/semantics.md §6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     /// Issuer.
@@ -129,15 +129,15 @@ fn unix(t: SystemTime) -> u64 {
 
 impl TokenIssuer {
     /// An issuer over `ring`, after checking `config`.
-    pub fn new(config: TokenConfig, ring: KeyRing) -> Result<TokenIssuer, TokenError> {
+    pub fn new(config: TokenConfig, ring: KeyRing) -> Result<TokenIssuer, IssueError> {
         if config.lifetime_secs == 0 || config.lifetime_secs > MAX_LIFETIME_SECS {
-            return Err(TokenError::Config(format!(
+            return Err(IssueError::Config(format!(
                 "lifetime_secs must be between 1 and {MAX_LIFETIME_SECS}, not {}",
                 config.lifetime_secs
             )));
         }
         if config.issuer.is_empty() || config.audience.is_empty() {
-            return Err(TokenError::Config(
+            return Err(IssueError::Config(
                 "issuer and audience must not be empty".into(),
             ));
         }
@@ -160,7 +160,7 @@ impl TokenIssuer {
         &self,
         subject: &TokenSubject,
         now: SystemTime,
-    ) -> Result<IssuedToken, TokenError> {
+    ) -> Result<IssuedToken, IssueError> {
         let key = self.ring.signing_key()?;
         let iat = unix(now);
         let claims = Claims {
@@ -179,14 +179,14 @@ impl TokenIssuer {
         let mut header = Header::new(key.algorithm().jwt());
         header.kid = Some(key.kid().to_owned());
         let token = jsonwebtoken::encode(&header, &claims, key.encoding())
-            .map_err(|e| TokenError::Sign(e.to_string()))?;
+            .map_err(|e| IssueError::Sign(e.to_string()))?;
         Ok(IssuedToken { token, claims })
     }
 
     /// Verifies `token` at `now` (see the module docs for the order of checks).
-    pub fn verify(&self, token: &str, now: SystemTime) -> Result<Claims, TokenError> {
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
+    pub fn verify(&self, token: &str, now: SystemTime) -> Result<Claims, VerifyTokenError> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|e| VerifyTokenError::Malformed(e.to_string()))?;
         let alg = format!("{:?}", header.alg);
         if !self
             .ring
@@ -194,15 +194,18 @@ impl TokenIssuer {
             .iter()
             .any(|k| k.algorithm().jwt() == header.alg)
         {
-            return Err(TokenError::AlgorithmNotAllowed(alg));
+            return Err(VerifyTokenError::AlgorithmNotAllowed(alg));
         }
-        let kid = header.kid.as_deref().ok_or(TokenError::MissingKeyId)?;
+        let kid = header
+            .kid
+            .as_deref()
+            .ok_or(VerifyTokenError::MissingKeyId)?;
         let key = self
             .ring
             .get(kid)
-            .ok_or_else(|| TokenError::UnknownKeyId(kid.to_owned()))?;
+            .ok_or_else(|| VerifyTokenError::UnknownKeyId(kid.to_owned()))?;
         if key.algorithm().jwt() != header.alg {
-            return Err(TokenError::AlgorithmMismatch {
+            return Err(VerifyTokenError::AlgorithmMismatch {
                 header: alg,
                 kid: kid.to_owned(),
                 key: format!("{:?}", key.algorithm()),
@@ -217,23 +220,25 @@ impl TokenIssuer {
         validation.validate_nbf = false;
         let data = jsonwebtoken::decode::<Claims>(token, key.decoding(), &validation).map_err(
             |e| match e.kind() {
-                ErrorKind::InvalidSignature => TokenError::Signature,
-                ErrorKind::InvalidIssuer => TokenError::Issuer,
-                ErrorKind::InvalidAudience => TokenError::Audience,
-                ErrorKind::InvalidAlgorithm => TokenError::AlgorithmNotAllowed(alg.clone()),
-                ErrorKind::MissingRequiredClaim(c) => TokenError::Claims(format!("missing {c}")),
-                ErrorKind::Json(e) => TokenError::Claims(e.to_string()),
-                _ => TokenError::Malformed(e.to_string()),
+                ErrorKind::InvalidSignature => VerifyTokenError::Signature,
+                ErrorKind::InvalidIssuer => VerifyTokenError::Issuer,
+                ErrorKind::InvalidAudience => VerifyTokenError::Audience,
+                ErrorKind::InvalidAlgorithm => VerifyTokenError::AlgorithmNotAllowed(alg.clone()),
+                ErrorKind::MissingRequiredClaim(c) => {
+                    VerifyTokenError::Claims(format!("missing {c}"))
+                }
+                ErrorKind::Json(e) => VerifyTokenError::Claims(e.to_string()),
+                _ => VerifyTokenError::Malformed(e.to_string()),
             },
         )?;
         let claims = data.claims;
         let now = unix(now);
         let leeway = self.config.leeway_secs;
         if claims.exp.saturating_add(leeway) <= now {
-            return Err(TokenError::Expired);
+            return Err(VerifyTokenError::Expired);
         }
         if claims.nbf > now.saturating_add(leeway) || claims.iat > now.saturating_add(leeway) {
-            return Err(TokenError::NotYetValid);
+            return Err(VerifyTokenError::NotYetValid);
         }
         Ok(claims)
     }
