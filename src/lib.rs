@@ -38,7 +38,9 @@ pub use rule::{Effect, Rule, RuleId};
 pub use auth::exchange::{ExchangeError, Exchanged, TokenExchange};
 #[cfg(feature = "sign")]
 pub use auth::proof::sign::{AwsCredentials, make_proof};
-pub use auth::proof::{CheckedProof, DecodedProof, PrecheckConfig, ProofError, precheck};
+pub use auth::proof::{
+    Authorization, CheckedProof, DecodedProof, PrecheckConfig, ProofError, StsHost, precheck,
+};
 #[cfg(feature = "sts")]
 pub use auth::sts::{
     HttpConfig, HttpTransport, MalformedResponse, ReaderError, StsConfig, StsError, StsRequest,

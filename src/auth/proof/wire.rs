@@ -1,6 +1,6 @@
 //! The proof wire format: `base64(body)|base64(headers JSON)|METHOD|base64(url)`,
 //! exactly as `datadog_api_client.aws` builds it. Decoding only; no checks of
-//! meaning (those live in [`super::checks`]).
+//! meaning (those live in the pre-checks).
 
 use std::fmt;
 
