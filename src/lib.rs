@@ -43,8 +43,8 @@ pub use auth::proof::{
 };
 #[cfg(feature = "sts")]
 pub use auth::sts::{
-    HttpConfig, HttpTransport, MalformedResponse, ReaderError, StsConfig, StsError, StsRequest,
-    StsResponse, Transport, TransportError, XmlError,
+    HttpTransport, MalformedResponse, StsConfig, StsError, StsRequest, StsResponse, Transport,
+    TransportError, XmlError,
 };
 #[cfg(feature = "token")]
 pub use auth::token::{

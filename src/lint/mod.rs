@@ -105,7 +105,7 @@ pub fn has_warnings(diagnostics: &[Diagnostic]) -> bool {
 }
 
 /// What the checks share: the policy, the scope, and spans from the syntax tree.
-pub struct Context<'p> {
+pub(crate) struct Context<'p> {
     /// The policy.
     pub policy: &'p CompiledPolicy,
     scope: Option<OrgId>,

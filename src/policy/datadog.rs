@@ -135,7 +135,7 @@ fn mapping(item: &Value, at: &str) -> Result<PersonaMapping, DatadogError> {
 }
 
 /// A policy string literal: `"` and `\` escaped (docs/semantics.md §3).
-pub fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -150,7 +150,7 @@ pub fn quote(s: &str) -> String {
 
 /// Is `s` a rule id the grammar accepts after `as` (letters, digits, `_`,
 /// `-`; UUIDs included)?
-pub fn is_rule_id(s: &str) -> bool {
+pub(crate) fn is_rule_id(s: &str) -> bool {
     let mut bytes = s.bytes();
     bytes
         .next()

@@ -130,7 +130,7 @@ pub fn ensure_data_dir(dir: &Path) -> Result<(), ServeError> {
 }
 
 /// The key ring: configured PEM files, or the generated ring in `DATA/keys`.
-pub fn key_ring(config: &ServeConfig) -> Result<KeyRing, ServeError> {
+pub(crate) fn key_ring(config: &ServeConfig) -> Result<KeyRing, ServeError> {
     let t = &config.token;
     match &t.signing_key {
         Some(path) => {
@@ -200,7 +200,7 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
 }
 
 /// The router, with every limit applied.
-pub fn router(state: Arc<AppState>) -> Router {
+pub(crate) fn router(state: Arc<AppState>) -> Router {
     let limits = state.config.limits.clone();
     Router::new()
         .route("/api/v2/delegated-token", post(delegated_token))

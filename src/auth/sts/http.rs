@@ -11,9 +11,6 @@ use ureq::Agent;
 use super::{StsConfig, StsRequest, StsResponse, Transport, TransportError};
 use crate::auth::proof::parse_sts_host;
 
-/// What [`HttpTransport`] needs from the configuration.
-pub type HttpConfig = StsConfig;
-
 /// The default HTTPS transport.
 #[derive(Debug)]
 pub struct HttpTransport {

@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use http::{HttpConfig, HttpTransport};
+pub use http::HttpTransport;
 pub use replay::{RetryPolicy, call_sts};
-pub use xml::{ReaderError, XmlError};
+pub use xml::XmlError;
 
 use crate::arn::identity::IdentityError;
 use crate::arn::partition::Partition;
