@@ -18,7 +18,7 @@ use crate::rule::Effect;
 use crate::rule::target::{Target, is_account_identifier};
 
 /// The JSON:API type of a persona mapping.
-pub const MAPPING_TYPE: &str = "aws_cloud_auth_config";
+pub(crate) const MAPPING_TYPE: &str = "aws_cloud_auth_config";
 
 /// One persona mapping.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,7 +221,7 @@ pub enum RequestError {
     /// `data` is absent or not an object.
     #[error("`data` must be an object")]
     Data,
-    /// `data.type` is not [`MAPPING_TYPE`].
+    /// `data.type` is not `aws_cloud_auth_config`.
     #[error("`type` must be \"{MAPPING_TYPE}\"")]
     Type,
     /// `data.attributes` is absent or not an object.
