@@ -80,66 +80,87 @@ fn pair(
     a_first: bool,
     b_example: Result<&Option<CallerIdentity>, &TooComplex>,
 ) -> Result<Option<Diagnostic>, TooComplex> {
-    let same_pattern = a.pattern.as_str() == b.pattern.as_str();
-    let both_maps = matches!((&a.effect, &b.effect), (Effect::Map(_), Effect::Map(_)));
     // Duplicates: reported once, on the later declaration.
-    if same_pattern && condition_key(a) == condition_key(b) {
-        if a.decl > b.decl {
-            return Ok(None);
-        }
-        let same_effect = target(a) == target(b);
-        let message = format!(
-            "rule `{}` duplicates rule `{}` ({}): the same normalised pattern `{}`{}",
-            ctx.id(b),
-            ctx.id(a),
-            ctx.location(a),
-            b.pattern,
-            if same_effect {
-                ""
-            } else {
-                " with a different effect"
-            }
-        );
-        let d = if same_effect {
-            Diagnostic::warning(Code::DuplicateRule, ctx.pattern_span(b), message)
-        } else {
-            Diagnostic::error(Code::DuplicateRule, ctx.pattern_span(b), message)
-        };
-        return Ok(Some(
-            d.with_label("duplicate")
-                .with_help("remove one of the two rules (patterns are compared after normalisation: role/NAME, assumed-role/NAME and assumed-role/NAME/* are one)")
-                .with_rule(ctx.id(b)),
-        ));
+    if a.pattern.as_str() == b.pattern.as_str() && condition_key(a) == condition_key(b) {
+        return Ok((a.decl <= b.decl).then(|| duplicate(ctx, a, b)));
     }
-    // Ambiguity: reported once, on the later declaration.
-    if both_maps
+    if let Some(ambiguous) = ambiguity(ctx, a, b)? {
+        return Ok(Some(ambiguous));
+    }
+    shadowing(ctx, a, b, a_first, b_example)
+}
+
+/// `b` repeats `a`'s normalised pattern and condition: a warning when the
+/// effect is the same too, an error when it differs.
+fn duplicate(ctx: &Context<'_>, a: &Rule, b: &Rule) -> Diagnostic {
+    let same_effect = target(a) == target(b);
+    let message = format!(
+        "rule `{}` duplicates rule `{}` ({}): the same normalised pattern `{}`{}",
+        ctx.id(b),
+        ctx.id(a),
+        ctx.location(a),
+        b.pattern,
+        if same_effect {
+            ""
+        } else {
+            " with a different effect"
+        }
+    );
+    let d = if same_effect {
+        Diagnostic::warning(Code::DuplicateRule, ctx.pattern_span(b), message)
+    } else {
+        Diagnostic::error(Code::DuplicateRule, ctx.pattern_span(b), message)
+    };
+    d.with_label("duplicate")
+        .with_help("remove one of the two rules (patterns are compared after normalisation: role/NAME, assumed-role/NAME and assumed-role/NAME/* are one)")
+        .with_rule(ctx.id(b))
+}
+
+/// Two maps, `a` declared first, that can match one caller with equal
+/// specificity and different targets (reported once, on the later one).
+fn ambiguity(ctx: &Context<'_>, a: &Rule, b: &Rule) -> Result<Option<Diagnostic>, TooComplex> {
+    let both_maps = matches!((&a.effect, &b.effect), (Effect::Map(_), Effect::Map(_)));
+    if !(both_maps
         && a.decl < b.decl
         && a.pattern.literal_len() == b.pattern.literal_len()
         && atoms(a) == atoms(b)
         && target(a) != target(b)
-        && !conditions_disjoint(a, b)
-        && let Some(caller) = overlap::overlap(&a.pattern, &b.pattern)?
+        && !conditions_disjoint(a, b))
     {
-        return Ok(Some(
-            Diagnostic::error(
-                Code::AmbiguousOverlap,
-                ctx.pattern_span(b),
-                format!(
-                    "rules `{}` and `{}` ({}) can match the same caller with equal specificity and different targets, e.g. {caller}",
-                    ctx.id(b),
-                    ctx.id(a),
-                    ctx.location(a)
-                ),
-            )
-            .with_label("ambiguous with an earlier rule")
-            .with_help("only declaration order decides between them: make one pattern more specific, add a condition, or give both the same target")
-            .with_rule(ctx.id(b)),
-        ));
+        return Ok(None);
     }
+    let Some(caller) = overlap::overlap(&a.pattern, &b.pattern)? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        Diagnostic::error(
+            Code::AmbiguousOverlap,
+            ctx.pattern_span(b),
+            format!(
+                "rules `{}` and `{}` ({}) can match the same caller with equal specificity and different targets, e.g. {caller}",
+                ctx.id(b),
+                ctx.id(a),
+                ctx.location(a)
+            ),
+        )
+        .with_label("ambiguous with an earlier rule")
+        .with_help("only declaration order decides between them: make one pattern more specific, add a condition, or give both the same target")
+        .with_rule(ctx.id(b)),
+    ))
+}
+
+/// `a` has no condition, decides before `b` (or denies), and matches every
+/// caller `b` matches: `b` can never win.
+fn shadowing(
+    ctx: &Context<'_>,
+    a: &Rule,
+    b: &Rule,
+    a_first: bool,
+    b_example: Result<&Option<CallerIdentity>, &TooComplex>,
+) -> Result<Option<Diagnostic>, TooComplex> {
     if a.condition.is_some() {
         return Ok(None);
     }
-    // Shadowing: `a` has no condition and matches every caller `b` matches.
     let shadows = match (&a.effect, &b.effect) {
         (Effect::Deny, Effect::Map(_)) => true,
         (Effect::Deny, Effect::Deny) | (Effect::Map(_), Effect::Map(_)) => a_first,
