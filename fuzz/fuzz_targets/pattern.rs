@@ -1,4 +1,4 @@
-//! Fuzz target `pattern`: see `arnmap_fuzz::pattern` (shared with `tests/fuzz_regressions.rs`).
+//! Fuzz target `pattern`: see `arnmap_fuzz::pattern` (shared with `tests/engine/fuzz_regressions.rs`).
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| arnmap_fuzz::pattern(data));

@@ -1,4 +1,4 @@
-//! Fuzz target `policy_parser`: see `arnmap_fuzz::policy_parser` (shared with `tests/fuzz_regressions.rs`).
+//! Fuzz target `policy_parser`: see `arnmap_fuzz::policy_parser` (shared with `tests/engine/fuzz_regressions.rs`).
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| arnmap_fuzz::policy_parser(data));

@@ -1,5 +1,5 @@
 //! The bodies of arnmap's fuzz targets. Each target in `fuzz_targets/` is one
-//! line calling a function here, and `tests/fuzz_regressions.rs` includes this
+//! line calling a function here, and `tests/engine/fuzz_regressions.rs` includes this
 //! same file to replay every input kept in `fuzz/regressions/<target>/` on
 //! stable, so a crash found once is checked by every `cargo test`.
 //!

@@ -1,13 +1,6 @@
 //! Property tests standing in for the fuzz target: `precheck` is total (never
 //! panics) on arbitrary text and on byte-level mutations of a valid proof.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::time::{Duration, UNIX_EPOCH};
 
 use arnmap::internals::wire::{decode, encode};

@@ -6,12 +6,6 @@
 //! answers "none", no caller of the brute-force set (every string of
 //! `a b c / !` up to 5 bytes, as user paths, federated users, assumed roles
 //! and the root, in 2 partitions × 3 accounts) may contradict it.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::sync::OnceLock;
 

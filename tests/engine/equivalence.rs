@@ -6,12 +6,6 @@
 //! heavily: literal and wildcard names, both account scopes, several
 //! partitions, all caller kinds, conditions (some needing attributes the
 //! caller may lack), denies and several orgs.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use arnmap::{Caller, CallerIdentity, CompiledPolicy, Pattern};
 use proptest::prelude::*;

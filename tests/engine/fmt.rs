@@ -2,12 +2,6 @@
 //! `policies/` and `tests/lint/`, `format(format(x)) == format(x)`, and when
 //! `x` compiles, `format(x)` compiles to the same rules (same ids, patterns,
 //! effects, conditions, precedence) and the same tests.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use arnmap::CompiledPolicy;
 use arnmap::format_policy as format;

@@ -1,11 +1,5 @@
 //! `arnmap lint --format sarif` validates against the SARIF 2.1.0 schema
 //! vendored in `tests/data/sarif/` (see its README for where it came from).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::process::Command;
 

@@ -3,14 +3,7 @@
 //! the RON configuration, JWKS and health. STS is pointed at a closed port, so
 //! a proof that passes the pre-checks ends in 503, never in a token.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod serve_support;
+use crate::serve_support;
 
 use std::time::SystemTime;
 

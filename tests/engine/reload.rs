@@ -1,11 +1,5 @@
 //! Hot reload: only a fully compiled policy whose tests pass and that lint
 //! finds no error in is swapped in.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::sync::Arc;
 

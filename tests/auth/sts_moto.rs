@@ -4,14 +4,7 @@
 //! tampered variants, rejected by the pre-checks where they can be and by
 //! STS otherwise.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod sts_support;
+use crate::sts_support;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

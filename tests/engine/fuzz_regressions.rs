@@ -2,15 +2,9 @@
 //! code the fuzz target runs (`fuzz/src/lib.rs`, included here), plus the
 //! seed corpora in `fuzz/seeds/`, on stable. A minimised crash is added to
 //! `fuzz/regressions/<target>/` when it is fixed, so it stays fixed.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    dead_code
-)]
 
-#[path = "../fuzz/src/lib.rs"]
+#[path = "../../fuzz/src/lib.rs"]
+#[allow(dead_code)]
 mod arnmap_fuzz;
 
 use std::path::Path;

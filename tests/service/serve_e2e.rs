@@ -3,15 +3,8 @@
 //! writes, delegated auth, Bearer reads), PyJWT against our JWKS; then
 //! durability across SIGKILL and a graceful SIGTERM.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod serve_support;
-mod sts_support;
+use crate::serve_support;
+use crate::sts_support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

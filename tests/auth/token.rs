@@ -1,11 +1,5 @@
 //! Token issue and verification: every algorithm, every refusal the module
 //! documents, rotation and key files.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};

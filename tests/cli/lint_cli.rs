@@ -1,11 +1,5 @@
 //! The `arnmap lint`, `import`, `export`, `fmt` and `explain` commands: output
 //! formats and exit codes, the SARIF schema, and the Datadog round trip.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -1,14 +1,7 @@
 //! The table of malformed proofs (tests/data/proofs/malformed.json): each is
 //! rejected with its specific pre-check error, and nothing leaves the process.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod sts_support;
+use crate::sts_support;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -163,7 +156,7 @@ fn when(case: &Value) -> SystemTime {
 }
 
 fn cases() -> Vec<Value> {
-    let text = include_str!("data/proofs/malformed.json");
+    let text = include_str!("../data/proofs/malformed.json");
     let table: Value = serde_json::from_str(text).expect("table JSON");
     table["cases"].as_array().expect("cases").clone()
 }

@@ -1,12 +1,6 @@
 //! The data-driven lint test: every policy in `tests/lint/` is linted and its
 //! diagnostics, as `(code, line, column)`, must be exactly those listed for it
 //! in `tests/lint/expected.tsv`. There is one policy per diagnostic code.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

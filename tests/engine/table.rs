@@ -1,11 +1,5 @@
 //! Table-driven tests: every case in `tests/data/*.ron` runs through the
 //! parsers, the indexed matcher and the reference matcher.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use arnmap::{Caller, CallerIdentity, CompiledPolicy, Decision, Pattern};
 use serde::Deserialize;
