@@ -123,7 +123,9 @@ pub enum ConfigError {
     #[error(transparent)]
     Override(#[from] OverrideError),
     /// A per-org replay share of 0 or above the whole capacity.
-    #[error("replay.per_org_capacity is {share}; it must be between 1 and replay.capacity ({capacity})")]
+    #[error(
+        "replay.per_org_capacity is {share}; it must be between 1 and replay.capacity ({capacity})"
+    )]
     ReplayShare {
         /// `replay.per_org_capacity`.
         share: usize,
@@ -495,7 +497,11 @@ mod tests {
             }
             assert!(c.order.len() <= CAPACITY, "step {step}: {}", c.order.len());
             assert_eq!(c.order.len(), c.expiry.len(), "step {step}");
-            assert!(c.order.iter().all(|(e, s)| c.expiry.get(s).map(|v| v.0) == Some(*e)));
+            assert!(
+                c.order
+                    .iter()
+                    .all(|(e, s)| c.expiry.get(s).map(|v| v.0) == Some(*e))
+            );
             assert!(
                 c.order
                     .iter()
@@ -547,8 +553,14 @@ mod tests {
             Err(VerifyError::ReplayCacheFull)
         );
         let later = expires;
-        c.reserve("a-later", "org-a", later + Duration::from_secs(60), later, b)
-            .unwrap();
+        c.reserve(
+            "a-later",
+            "org-a",
+            later + Duration::from_secs(60),
+            later,
+            b,
+        )
+        .unwrap();
         assert_eq!(c.per_org.get("org-a"), Some(&1));
         assert!(!c.per_org.contains_key("org-b"));
     }
