@@ -95,6 +95,9 @@ pub struct NewKeys {
     pub api_key: String,
     /// The application key (40 hex digits, 160 random bits).
     pub app_key: String,
+    /// The pair's id (a UUID): what `arnmap keys list` shows and
+    /// `arnmap keys revoke --id` takes. Not a secret.
+    pub id: String,
 }
 
 const SCHEMA: &str = "
@@ -215,12 +218,13 @@ impl Store {
         let keys = NewKeys {
             api_key: random_hex(16)?,
             app_key: random_hex(20)?,
+            id: uuid::Uuid::new_v4().to_string(),
         };
         let mut perms: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
         perms.sort_unstable();
         perms.dedup();
         // One id for the pair (what `keys list` shows and `keys revoke` takes).
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = &keys.id;
         let created = now_secs();
         let mut conn = self.conn();
         let tx = conn.transaction()?;

@@ -43,7 +43,8 @@ fn lines(out: &Output) -> Vec<Value> {
         .collect()
 }
 
-fn create(dir: &Path, org: &str, perms: &[&str]) -> (String, String) {
+/// `(api_key, app_key, id)` from `arnmap keys create`.
+fn create(dir: &Path, org: &str, perms: &[&str]) -> (String, String, String) {
     let mut args = vec![
         "keys",
         "create",
@@ -64,6 +65,7 @@ fn create(dir: &Path, org: &str, perms: &[&str]) -> (String, String) {
     (
         v["api_key"].as_str().unwrap().to_owned(),
         v["app_key"].as_str().unwrap().to_owned(),
+        v["id"].as_str().unwrap().to_owned(),
     )
 }
 
@@ -106,6 +108,12 @@ fn keys_are_listed_without_secrets_and_revoked_by_id() {
         assert_eq!(k["keys"], serde_json::json!(["api", "application"]));
         assert!(uuid::Uuid::try_parse(k["id"].as_str().unwrap()).is_ok());
     }
+    // The ids `keys create` printed.
+    let mut ids: Vec<&str> = keys.iter().map(|k| k["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    let mut printed = [rw.2.as_str(), ro.2.as_str()];
+    printed.sort_unstable();
+    assert_eq!(ids, printed);
     let perms: Vec<Value> = keys.iter().map(|k| k["permissions"].clone()).collect();
     assert!(perms.contains(&serde_json::json!([READ, WRITE])));
     assert!(perms.contains(&serde_json::json!([READ])));
@@ -123,6 +131,7 @@ fn keys_are_listed_without_secrets_and_revoked_by_id() {
         .as_str()
         .unwrap()
         .to_owned();
+    assert_eq!(ro_id, ro.2);
     let out = run(&["keys", "revoke", "--data-dir", d(&dir), "--id", &ro_id]);
     assert!(
         out.status.success(),
