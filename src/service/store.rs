@@ -540,7 +540,9 @@ fn migrate_key_ids(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit()?;
         return Ok(());
     }
-    let mut groups: HashMap<(String, i64), (Vec<Vec<u8>>, Vec<Vec<u8>>)> = HashMap::new();
+    // (org, created) -> (API key hashes, application key hashes)
+    type Hashes = Vec<Vec<u8>>;
+    let mut groups: HashMap<(String, i64), (Hashes, Hashes)> = HashMap::new();
     for (hash, org, created) in api {
         groups.entry((org, created)).or_default().0.push(hash);
     }
