@@ -430,11 +430,13 @@ impl Store {
             ))
         })?;
         let mut out: Vec<KeyInfo> = Vec::new();
+        let mut index_of: std::collections::HashMap<String, usize> = Default::default();
         for row in rows {
             let (id, org, created, kind, perms) = row?;
-            let index = match out.iter().position(|k| k.id == id) {
-                Some(i) => i,
+            let index = match index_of.get(&id) {
+                Some(&i) => i,
                 None => {
+                    index_of.insert(id.clone(), out.len());
                     out.push(KeyInfo {
                         id,
                         org,
