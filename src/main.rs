@@ -39,8 +39,11 @@ enum Command {
     /// Manage API/application keys and token signing keys in the data dir.
     #[command(subcommand)]
     Keys(cli::admin::KeysCommand),
-    /// Let tokens issued to an account use the persona-mapping API.
+    /// Let tokens issued to an account use the persona-mapping API (`--revoke`: no longer).
     Grant(cli::admin::GrantArgs),
+    /// List or delete an org's stored persona mappings (recovery, service stopped).
+    #[command(subcommand)]
+    Mappings(cli::admin::MappingsCommand),
 }
 
 fn main() -> ExitCode {
@@ -58,5 +61,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::run(args),
         Command::Keys(command) => cli::admin::keys(command),
         Command::Grant(args) => cli::admin::grant(args),
+        Command::Mappings(command) => cli::admin::mappings(command),
     }
 }

@@ -6,7 +6,7 @@
 //!     proof: (max_skew_secs: 900, org_header: "x-ddog-org-id", partitions: ["aws"], regions: []),
 //!     sts: (connect_timeout_ms: 2000, response_timeout_ms: 5000, retries: 2,
 //!           overrides: {"sts.amazonaws.com": "http://127.0.0.1:5000"}),
-//!     replay: (enabled: false, capacity: 100000),
+//!     replay: (enabled: false, capacity: 100000, per_org_capacity: None),
 //! )
 //! ```
 //!
@@ -19,10 +19,25 @@
 //! `replay.enabled`, the verifier remembers each accepted signature until its
 //! window closes and refuses it a second time ([`VerifyError::Replayed`]).
 //! The memory is per process (several replicas each accept a proof once) and
-//! bounded by `replay.capacity`; when it is full of live entries new proofs
-//! are refused ([`VerifyError::ReplayCacheFull`]) rather than forgetting an
-//! old one. Off by default because Datadog's clients re-sign for each token
-//! request anyway and a shared deployment needs a shared store.
+//! bounded twice: by `replay.capacity` in all, and by
+//! `replay.per_org_capacity` for each org (default: a tenth of `capacity`).
+//! When either bound is reached by live entries, new proofs (of that org, or
+//! of any org) are refused ([`VerifyError::ReplayCacheFull`]) rather than
+//! forgetting an old one; so one busy or hostile org fills its own share and
+//! gets its own 503s while every other org keeps working, as long as
+//! `capacity` ≥ (orgs that may be busy at once) × `per_org_capacity`.
+//! Off by default because Datadog's clients re-sign for each token request
+//! anyway and a shared deployment needs a shared store.
+//!
+//! An entry lives exactly as long as the pre-checks would accept its proof
+//! again: until `X-Amz-Date + max_skew_secs + 1 s` (the date check compares
+//! whole seconds), never longer. A proof dated in the future is accepted
+//! until that instant too, so its entry must live as long; since the date
+//! check refuses proofs dated more than `max_skew_secs` ahead, no entry lives
+//! past `now + 2 × max_skew_secs + 2 s`. Expiring it earlier (at
+//! `min(X-Amz-Date, now) + max_skew_secs`) would let it be replayed in the
+//! rest of its window. An org's sustained rate is therefore bounded by its
+//! share: about `per_org_capacity / (max_skew_secs + 1)` exchanges per second.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -47,6 +62,9 @@ pub struct ReplayConfig {
     pub enabled: bool,
     /// The most signatures remembered at once. Default 100 000 (≈10 MiB).
     pub capacity: usize,
+    /// The most signatures remembered at once for one org, between 1 and
+    /// `capacity`. Default `None`: a tenth of `capacity` (at least 1).
+    pub per_org_capacity: Option<usize>,
 }
 
 impl Default for ReplayConfig {
@@ -54,7 +72,19 @@ impl Default for ReplayConfig {
         ReplayConfig {
             enabled: false,
             capacity: 100_000,
+            per_org_capacity: None,
         }
+    }
+}
+
+impl ReplayConfig {
+    /// The per-org share in force: `per_org_capacity`, else `capacity / 10`,
+    /// at least 1 and at most `capacity`.
+    fn org_share(&self) -> usize {
+        self.per_org_capacity
+            .unwrap_or(self.capacity / 10)
+            .max(1)
+            .min(self.capacity)
     }
 }
 
@@ -92,6 +122,16 @@ pub enum ConfigError {
     /// A bad STS override.
     #[error(transparent)]
     Override(#[from] OverrideError),
+    /// A per-org replay share of 0 or above the whole capacity.
+    #[error(
+        "replay.per_org_capacity is {share}; it must be between 1 and replay.capacity ({capacity})"
+    )]
+    ReplayShare {
+        /// `replay.per_org_capacity`.
+        share: usize,
+        /// `replay.capacity`.
+        capacity: usize,
+    },
 }
 
 /// Why a proof was not accepted.
@@ -104,7 +144,8 @@ pub enum VerifyError {
     /// This signature was accepted before (replay protection on).
     #[error("this proof was already used")]
     Replayed,
-    /// The replay cache is full of live entries; refusing rather than forgetting.
+    /// The replay cache, or the org's share of it, is full of live entries;
+    /// refusing rather than forgetting.
     #[error("the replay cache is full; try again shortly")]
     ReplayCacheFull,
     /// The STS exchange failed.
@@ -209,13 +250,15 @@ impl Verifier {
     ) -> Result<Verified, VerifyError> {
         let replay = self.config.replay.enabled;
         if replay {
-            let window = Duration::from_secs(self.config.proof.max_skew_secs);
-            let expires = checked.signed_at().checked_add(window).unwrap_or(now);
+            // Unrepresentable expiry: refuse rather than remember too briefly.
+            let expires = replay_expiry(checked.signed_at(), self.config.proof.max_skew_secs)
+                .ok_or(VerifyError::ReplayCacheFull)?;
             self.cache().reserve(
                 &checked.authorization().signature,
+                checked.org(),
                 expires,
                 now,
-                self.config.replay.capacity,
+                Bounds::of(&self.config.replay),
             )?;
         }
         let result = call_sts(
@@ -266,36 +309,81 @@ fn validate(config: &VerifierConfig) -> Result<(), ConfigError> {
     for (host, url) in &config.sts.overrides {
         crate::auth::sts::http::check_override(host, url)?;
     }
+    if let Some(share) = config.replay.per_org_capacity
+        && (share == 0 || share > config.replay.capacity)
+    {
+        return Err(ConfigError::ReplayShare {
+            share,
+            capacity: config.replay.capacity,
+        });
+    }
     Ok(())
+}
+
+/// The first instant at which the pre-checks refuse a proof signed at
+/// `signed_at` as expired: they compare whole seconds, so a proof is still
+/// accepted `max_skew_secs + 0.999… s` after its date. Its replay entry must
+/// live until then, and no longer. `None` only if that instant is not
+/// representable (a parsed `X-Amz-Date` within the skew of now never is).
+fn replay_expiry(signed_at: SystemTime, max_skew_secs: u64) -> Option<SystemTime> {
+    signed_at.checked_add(Duration::from_secs(max_skew_secs.saturating_add(1)))
+}
+
+/// The two bounds on the replay cache.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    /// All entries.
+    capacity: usize,
+    /// The entries of one org.
+    per_org: usize,
+}
+
+impl Bounds {
+    fn of(config: &ReplayConfig) -> Self {
+        Bounds {
+            capacity: config.capacity,
+            per_org: config.org_share(),
+        }
+    }
 }
 
 /// Signatures seen, each until its window closes.
 ///
-/// Invariant: `order` holds exactly the entries of `expiry` (one
-/// `(expires, signature)` per signature), sorted by expiry; so neither ever
-/// holds more than `capacity` entries.
+/// Invariants: `order` holds exactly the entries of `expiry` (one
+/// `(expires, signature)` per signature), sorted by expiry; `per_org` counts
+/// the entries of each org that has any (no zero counts), so its counts sum
+/// to `expiry.len()`. Hence the cache never holds more than the capacity, nor
+/// an org more than its share.
 #[derive(Debug, Default)]
 struct ReplayCache {
-    expiry: HashMap<String, SystemTime>,
+    expiry: HashMap<String, (SystemTime, Arc<str>)>,
     order: VecDeque<(SystemTime, String)>,
+    per_org: HashMap<Arc<str>, usize>,
 }
 
 impl ReplayCache {
     fn reserve(
         &mut self,
         signature: &str,
+        org: &str,
         expires: SystemTime,
         now: SystemTime,
-        capacity: usize,
+        bounds: Bounds,
     ) -> Result<(), VerifyError> {
         self.purge(now);
         if self.expiry.contains_key(signature) {
             return Err(VerifyError::Replayed);
         }
-        if self.expiry.len() >= capacity {
+        let held = self.per_org.get(org).copied().unwrap_or(0);
+        if held >= bounds.per_org || self.expiry.len() >= bounds.capacity {
             return Err(VerifyError::ReplayCacheFull);
         }
-        self.expiry.insert(signature.to_owned(), expires);
+        let org = match self.per_org.get_key_value(org) {
+            Some((key, _)) => Arc::clone(key),
+            None => Arc::from(org),
+        };
+        *self.per_org.entry(Arc::clone(&org)).or_insert(0) += 1;
+        self.expiry.insert(signature.to_owned(), (expires, org));
         // Keep `order` sorted by expiry so the purge stops early.
         let at = self.order.partition_point(|(e, _)| *e <= expires);
         self.order.insert(at, (expires, signature.to_owned()));
@@ -305,17 +393,20 @@ impl ReplayCache {
     /// Forgets every signature whose window has closed by `now`.
     fn purge(&mut self, now: SystemTime) {
         while self.order.front().is_some_and(|(at, _)| *at <= now) {
-            if let Some((_, sig)) = self.order.pop_front() {
-                self.expiry.remove(&sig);
+            if let Some((_, sig)) = self.order.pop_front()
+                && let Some((_, org)) = self.expiry.remove(&sig)
+            {
+                self.uncount(&org);
             }
         }
     }
 
     /// Forgets `signature` (its STS call failed), from the map and the queue.
     fn release(&mut self, signature: &str) {
-        let Some(expires) = self.expiry.remove(signature) else {
+        let Some((expires, org)) = self.expiry.remove(signature) else {
             return;
         };
+        self.uncount(&org);
         let start = self.order.partition_point(|(e, _)| *e < expires);
         let found = self
             .order
@@ -326,69 +417,292 @@ impl ReplayCache {
             self.order.remove(start + offset);
         }
     }
+
+    /// One entry of `org` fewer.
+    fn uncount(&mut self, org: &str) {
+        if let Some(n) = self.per_org.get_mut(org) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_org.remove(org);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn bounds(capacity: usize, per_org: usize) -> Bounds {
+        Bounds { capacity, per_org }
+    }
+
     #[test]
     fn replay_cache_remembers_until_expiry() {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        let b2 = bounds(2, 2);
         let mut c = ReplayCache::default();
-        c.reserve("a", t0 + Duration::from_secs(10), t0, 2).unwrap();
+        c.reserve("a", "o", t0 + Duration::from_secs(10), t0, b2)
+            .unwrap();
         assert_eq!(
-            c.reserve("a", t0 + Duration::from_secs(10), t0, 2),
+            c.reserve("a", "o", t0 + Duration::from_secs(10), t0, b2),
             Err(VerifyError::Replayed)
         );
-        c.reserve("b", t0 + Duration::from_secs(20), t0, 2).unwrap();
+        c.reserve("b", "o", t0 + Duration::from_secs(20), t0, b2)
+            .unwrap();
         assert_eq!(
-            c.reserve("c", t0 + Duration::from_secs(20), t0, 2),
+            c.reserve("c", "o", t0 + Duration::from_secs(20), t0, b2),
             Err(VerifyError::ReplayCacheFull)
         );
         let later = t0 + Duration::from_secs(11);
-        c.reserve("c", later + Duration::from_secs(20), later, 2)
+        c.reserve("c", "o", later + Duration::from_secs(20), later, b2)
             .unwrap();
         c.reserve(
             "a",
+            "o",
             later + Duration::from_secs(5),
             later + Duration::from_secs(1),
-            3,
+            bounds(3, 3),
         )
         .unwrap();
         c.release("a");
         assert_eq!(c.expiry.len(), 2);
         assert_eq!(c.order.len(), 2);
+        assert_eq!(c.per_org.get("o"), Some(&2));
     }
 
-    /// Many reservations, releases and expiries: the queue never outgrows the
-    /// capacity and always holds exactly the map's entries.
+    /// Many reservations, releases and expiries across orgs: the queue never
+    /// outgrows the capacity, no org its share, and the queue and the counts
+    /// always agree with the map.
     #[test]
     fn replay_cache_queue_stays_bounded() {
         const CAPACITY: usize = 16;
+        const SHARE: usize = 7;
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let mut c = ReplayCache::default();
         let mut rng = fastrand::Rng::with_seed(7);
+        let orgs = ["org-a", "org-b", "org-c"];
         for step in 0..20_000u64 {
             let now = t0 + Duration::from_secs(step / 4);
+            let org = orgs[rng.usize(0..orgs.len())];
             let sig = format!("sig{}", rng.u32(0..64));
             let expires = now + Duration::from_secs(rng.u64(0..30));
-            let reserved = c.reserve(&sig, expires, now, CAPACITY).is_ok();
+            let b = bounds(CAPACITY, SHARE);
+            let reserved = c.reserve(&sig, org, expires, now, b).is_ok();
             // Every third accepted proof fails at STS and is released; the
             // same signature then comes back (the client retries).
             if reserved && rng.u8(0..3) == 0 {
                 c.release(&sig);
-                let _ = c.reserve(&sig, expires, now, CAPACITY);
+                let _ = c.reserve(&sig, org, expires, now, b);
             }
             assert!(c.order.len() <= CAPACITY, "step {step}: {}", c.order.len());
             assert_eq!(c.order.len(), c.expiry.len(), "step {step}");
-            assert!(c.order.iter().all(|(e, s)| c.expiry.get(s) == Some(e)));
+            assert!(
+                c.order
+                    .iter()
+                    .all(|(e, s)| c.expiry.get(s).map(|v| v.0) == Some(*e))
+            );
             assert!(
                 c.order
                     .iter()
                     .zip(c.order.iter().skip(1))
                     .all(|(a, b)| a.0 <= b.0)
             );
+            assert!(c.per_org.values().all(|n| (1..=SHARE).contains(n)));
+            assert_eq!(c.per_org.values().sum::<usize>(), c.expiry.len());
+            for (org, n) in &c.per_org {
+                let held = c.expiry.values().filter(|(_, o)| o == org).count();
+                assert_eq!(held, *n, "step {step}: {org}");
+            }
+        }
+    }
+
+    /// Org A filling its share is refused; org B is not, and A gets room
+    /// again as its entries expire.
+    #[test]
+    fn one_org_filling_its_share_does_not_refuse_another() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let b = bounds(10, 4);
+        let mut c = ReplayCache::default();
+        let expires = t0 + Duration::from_secs(60);
+        let mut accepted = 0;
+        for i in 0..10 {
+            if c.reserve(&format!("a{i}"), "org-a", expires, t0, b).is_ok() {
+                accepted += 1;
+            } else {
+                assert_eq!(
+                    c.reserve(&format!("a{i}"), "org-a", expires, t0, b),
+                    Err(VerifyError::ReplayCacheFull)
+                );
+            }
+        }
+        assert_eq!(accepted, 4);
+        for i in 0..4 {
+            c.reserve(&format!("b{i}"), "org-b", expires, t0, b)
+                .unwrap();
+        }
+        assert_eq!(
+            c.reserve("b4", "org-b", expires, t0, b),
+            Err(VerifyError::ReplayCacheFull)
+        );
+        // The global bound still holds: two more orgs of 1 fill it.
+        c.reserve("c0", "org-c", expires, t0, b).unwrap();
+        c.reserve("d0", "org-d", expires, t0, b).unwrap();
+        assert_eq!(
+            c.reserve("e0", "org-e", expires, t0, b),
+            Err(VerifyError::ReplayCacheFull)
+        );
+        let later = expires;
+        c.reserve(
+            "a-later",
+            "org-a",
+            later + Duration::from_secs(60),
+            later,
+            b,
+        )
+        .unwrap();
+        assert_eq!(c.per_org.get("org-a"), Some(&1));
+        assert!(!c.per_org.contains_key("org-b"));
+    }
+
+    #[test]
+    fn the_default_share_is_a_tenth_of_the_capacity() {
+        assert_eq!(ReplayConfig::default().org_share(), 10_000);
+        let small = ReplayConfig {
+            capacity: 5,
+            ..ReplayConfig::default()
+        };
+        assert_eq!(small.org_share(), 1);
+        let set = ReplayConfig {
+            per_org_capacity: Some(3),
+            ..ReplayConfig::default()
+        };
+        assert_eq!(set.org_share(), 3);
+        let zero = VerifierConfig {
+            replay: ReplayConfig {
+                per_org_capacity: Some(0),
+                ..ReplayConfig::default()
+            },
+            ..VerifierConfig::default()
+        };
+        assert!(matches!(
+            Verifier::new(zero),
+            Err(ConfigError::ReplayShare { .. })
+        ));
+        assert!(matches!(
+            Verifier::from_ron("(replay: (capacity: 10, per_org_capacity: Some(11)))"),
+            Err(ConfigError::ReplayShare { .. })
+        ));
+    }
+
+    /// Through the verifier, with proofs STS accepts: the cases the cache
+    /// exists for.
+    #[cfg(feature = "sign")]
+    mod with_sts {
+        use super::*;
+        use crate::auth::proof::sign::{AwsCredentials, make_proof};
+        use crate::auth::sts::{StsRequest, StsResponse, TransportError};
+
+        /// An STS that accepts every proof.
+        struct AcceptingSts;
+
+        impl Transport for AcceptingSts {
+            fn send(&self, _: &StsRequest<'_>) -> Result<StsResponse, TransportError> {
+                let body = br#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/alice</Arn><UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"#;
+                Ok(StsResponse {
+                    status: 200,
+                    body: body.to_vec(),
+                })
+            }
+        }
+
+        fn verifier(ron: &str) -> Verifier {
+            let config: VerifierConfig = ron::from_str(ron).unwrap();
+            Verifier::with_transport(config, Arc::new(AcceptingSts)).unwrap()
+        }
+
+        /// A distinct proof (its own key, so its own signature) for `org`, dated `at`.
+        fn proof(n: usize, org: &str, at: SystemTime) -> String {
+            let creds = AwsCredentials {
+                access_key_id: format!("AKIAEXAMPLE{n:09}"),
+                secret_access_key: format!("secret-{n}"),
+                session_token: None,
+            };
+            make_proof(&creds, org, None, at).unwrap()
+        }
+
+        fn t0() -> SystemTime {
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+        }
+
+        /// Only the replay settings every version of the configuration has:
+        /// one org's valid traffic must not fill the cache for all.
+        #[test]
+        fn org_a_filling_the_cache_does_not_refuse_org_b() {
+            let v = verifier("(replay: (enabled: true, capacity: 20))");
+            let now = t0();
+            let mut full = 0;
+            for n in 0..20 {
+                match v.verify(&proof(n, "org-a", now), "org-a", now) {
+                    Ok(_) => {}
+                    Err(VerifyError::ReplayCacheFull) => full += 1,
+                    Err(e) => panic!("org-a proof {n}: {e}"),
+                }
+            }
+            assert!(full > 0, "org-a was never held to its share");
+            for n in 100..102 {
+                v.verify(&proof(n, "org-b", now), "org-b", now)
+                    .unwrap_or_else(|e| panic!("org-b refused: {e}"));
+            }
+        }
+
+        /// A proof is remembered for as long as the pre-checks accept it,
+        /// the last fraction of a second included.
+        #[test]
+        fn a_proof_is_remembered_while_it_is_accepted() {
+            let v = verifier("(proof: (max_skew_secs: 60), replay: (enabled: true))");
+            let at = t0();
+            let raw = proof(1, "org-a", at);
+            v.verify(&raw, "org-a", at).unwrap();
+            let last = at + Duration::from_millis(60_999);
+            assert!(v.precheck(&raw, "org-a", last).is_ok());
+            assert_eq!(
+                v.verify(&raw, "org-a", last).map(|_| ()),
+                Err(VerifyError::Replayed)
+            );
+            let gone = at + Duration::from_secs(61);
+            assert!(v.precheck(&raw, "org-a", gone).is_err());
+            v.cache().purge(gone);
+            assert!(v.cache().expiry.is_empty());
+        }
+
+        /// A proof dated as far ahead as the pre-checks allow: its entry
+        /// lives until the proof's own window closes (so it cannot be
+        /// replayed in it) and never past now + 2 × skew + 2 s.
+        #[test]
+        fn a_future_dated_proofs_entry_lives_no_longer_than_its_window() {
+            let skew = 60;
+            let v = verifier("(proof: (max_skew_secs: 60), replay: (enabled: true))");
+            let now = t0() + Duration::from_millis(250);
+            // The furthest ahead the date check allows: 60.75 s.
+            let signed = t0() + Duration::from_secs(skew + 1);
+            let raw = proof(2, "org-a", signed);
+            v.verify(&raw, "org-a", now).unwrap();
+            let expires = v.cache().expiry.values().next().unwrap().0;
+            assert!(expires <= now + Duration::from_secs(2 * skew + 2));
+            assert_eq!(expires, signed + Duration::from_secs(skew + 1));
+            // Still accepted by the pre-checks until then, and refused as replayed.
+            let late = expires - Duration::from_millis(1);
+            assert!(v.precheck(&raw, "org-a", late).is_ok());
+            assert_eq!(
+                v.verify(&raw, "org-a", late).map(|_| ()),
+                Err(VerifyError::Replayed)
+            );
+            // From then on the pre-checks refuse it, and the entry is gone.
+            assert!(v.precheck(&raw, "org-a", expires).is_err());
+            v.cache().purge(expires);
+            assert!(v.cache().expiry.is_empty());
+            assert!(v.cache().per_org.is_empty());
         }
     }
 

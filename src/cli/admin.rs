@@ -1,4 +1,5 @@
-//! `arnmap keys create|rotate` and `arnmap grant`: administration on the data dir.
+//! `arnmap keys create|list|revoke|rotate`, `arnmap grant [--revoke]` and
+//! `arnmap mappings list|delete`: administration on the data dir, no SQL.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +19,77 @@ pub enum KeysCommand {
     /// Add a new token signing key and make it the one that signs; older keys
     /// keep verifying until their files are removed.
     Rotate(RotateArgs),
+    /// Print the key pairs (one JSON object per line: id, org, permissions,
+    /// created, keys); never a key or its hash.
+    List(ListKeysArgs),
+    /// Delete a key pair by id; a running `arnmap serve` refuses it from its
+    /// next request on. Tokens already issued stay valid until they expire.
+    Revoke(RevokeKeysArgs),
+}
+
+/// `arnmap keys list`
+#[derive(Debug, clap::Args)]
+pub struct ListKeysArgs {
+    /// The data directory of `arnmap serve`.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Only this org's keys (a UUID); every org's without it.
+    #[arg(long)]
+    pub org: Option<String>,
+}
+
+/// `arnmap keys revoke`
+#[derive(Debug, clap::Args)]
+pub struct RevokeKeysArgs {
+    /// The data directory of `arnmap serve`.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// The key pair's id, as `arnmap keys list` prints it.
+    #[arg(long)]
+    pub id: String,
+}
+
+/// `arnmap mappings`
+#[derive(Debug, clap::Subcommand)]
+pub enum MappingsCommand {
+    /// Print an org's stored persona mappings, one JSON object per line (id,
+    /// org, account_identifier, arn_pattern, created), oldest first.
+    List(MappingsArgs),
+    /// Delete one stored mapping (`--id`), or all of an org's (`--all`).
+    /// Meant for recovery with the service stopped: a running `arnmap serve`
+    /// keeps deciding with the mappings it loaded until it restarts.
+    Delete(DeleteMappingsArgs),
+}
+
+/// `arnmap mappings list`
+#[derive(Debug, clap::Args)]
+pub struct MappingsArgs {
+    /// The data directory of `arnmap serve`.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// The org (a UUID).
+    #[arg(long)]
+    pub org: String,
+    /// Only this mapping.
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+/// `arnmap mappings delete`
+#[derive(Debug, clap::Args)]
+pub struct DeleteMappingsArgs {
+    /// The data directory of `arnmap serve`.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// The org (a UUID).
+    #[arg(long)]
+    pub org: String,
+    /// The mapping to delete.
+    #[arg(long, conflicts_with = "all")]
+    pub id: Option<String>,
+    /// Delete every mapping of the org (required when `--id` is not given).
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// `arnmap keys create`
@@ -60,6 +132,11 @@ pub struct GrantArgs {
     /// cloud_auth_config_read and/or cloud_auth_config_write.
     #[arg(long = "permission", required = true, num_args = 1..)]
     pub permissions: Vec<String>,
+    /// Take these permissions away instead. The management API refuses the
+    /// account's tokens from their next request on; the tokens themselves
+    /// stay valid (elsewhere) until they expire.
+    #[arg(long)]
+    pub revoke: bool,
 }
 
 fn permissions(names: &[String]) -> Result<Vec<Permission>, String> {
@@ -72,6 +149,43 @@ fn permissions(names: &[String]) -> Result<Vec<Permission>, String> {
 fn open(dir: &std::path::Path) -> Result<Store, String> {
     ensure_data_dir(dir).map_err(|e| e.to_string())?;
     Store::open(dir).map_err(|e| e.to_string())
+}
+
+/// Opens the store of a data dir that must already hold one (listing or
+/// revoking in a mistyped directory should not create an empty store).
+fn open_existing(dir: &std::path::Path) -> Result<Store, String> {
+    let file = dir.join("arnmap.sqlite3");
+    if !file.is_file() {
+        return Err(format!("no store in {} (no arnmap.sqlite3)", dir.display()));
+    }
+    Store::open(dir).map_err(|e| e.to_string())
+}
+
+/// An org argument for keys and grants: a UUID, lowercase as the store
+/// keeps keys and grants.
+fn org_arg(org: &str) -> Result<String, String> {
+    mapping_org_arg(org).map(|o| o.to_ascii_lowercase())
+}
+
+/// An org argument for mappings: a UUID, exactly as the service stores it
+/// (the org of the caller that created the mapping).
+fn mapping_org_arg(org: &str) -> Result<String, String> {
+    if uuid::Uuid::try_parse(org).is_ok() && org.len() == 36 {
+        Ok(org.to_owned())
+    } else {
+        Err(format!("org {org:?} is not a UUID"))
+    }
+}
+
+/// Prints one JSON object per line.
+fn print_lines<T: serde::Serialize>(items: &[T]) -> ExitCode {
+    for item in items {
+        match serde_json::to_string(item) {
+            Ok(line) => println!("{line}"),
+            Err(e) => return fail(e.to_string(), EXIT_FAILED),
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn fail(message: String, code: u8) -> ExitCode {
@@ -117,15 +231,121 @@ pub fn keys(command: KeysCommand) -> ExitCode {
                 Err(e) => fail(e.to_string(), EXIT_FAILED),
             }
         }
+        KeysCommand::List(args) => {
+            let org = match args.org.as_deref().map(org_arg).transpose() {
+                Ok(org) => org,
+                Err(e) => return fail(e, EXIT_POLICY),
+            };
+            match open_existing(&args.data_dir)
+                .and_then(|s| s.keys(org.as_deref()).map_err(|e| e.to_string()))
+            {
+                Ok(keys) => print_lines(&keys),
+                Err(e) => fail(e, EXIT_FAILED),
+            }
+        }
+        KeysCommand::Revoke(args) => {
+            match open_existing(&args.data_dir)
+                .and_then(|s| s.revoke_keys(&args.id).map_err(|e| e.to_string()))
+            {
+                Ok(true) => {
+                    eprintln!(
+                        "revoked key pair {}; tokens already issued stay valid until they expire",
+                        args.id
+                    );
+                    ExitCode::SUCCESS
+                }
+                Ok(false) => fail(format!("no key with id {:?}", args.id), EXIT_FAILED),
+                Err(e) => fail(e, EXIT_FAILED),
+            }
+        }
     }
 }
 
-/// Runs `arnmap grant`.
+/// Runs `arnmap mappings …`.
+pub fn mappings(command: MappingsCommand) -> ExitCode {
+    match command {
+        MappingsCommand::List(args) => {
+            let org = match mapping_org_arg(&args.org) {
+                Ok(org) => org,
+                Err(e) => return fail(e, EXIT_POLICY),
+            };
+            let listed = open_existing(&args.data_dir).and_then(|s| {
+                let all = match &args.id {
+                    Some(id) => s.mapping(&org, id).map(|m| m.into_iter().collect()),
+                    None => s.mappings(&org),
+                };
+                all.map_err(|e| e.to_string())
+            });
+            match listed {
+                Ok(found) if found.is_empty() && args.id.is_some() => fail(
+                    format!("org {org} has no mapping {:?}", args.id.unwrap_or_default()),
+                    EXIT_FAILED,
+                ),
+                Ok(found) => {
+                    let lines: Vec<serde_json::Value> = found
+                        .iter()
+                        .map(|m| {
+                            serde_json::json!({
+                                "id": m.id,
+                                "org": m.org,
+                                "account_identifier": m.account_identifier,
+                                "arn_pattern": m.arn_pattern,
+                                "created": m.created,
+                            })
+                        })
+                        .collect();
+                    print_lines(&lines)
+                }
+                Err(e) => fail(e, EXIT_FAILED),
+            }
+        }
+        MappingsCommand::Delete(args) => {
+            let org = match mapping_org_arg(&args.org) {
+                Ok(org) => org,
+                Err(e) => return fail(e, EXIT_POLICY),
+            };
+            if args.id.is_none() && !args.all {
+                return fail(
+                    format!(
+                        "give --id ID to delete one mapping, or --all to delete every mapping of org {org}"
+                    ),
+                    EXIT_POLICY,
+                );
+            }
+            let store = match open_existing(&args.data_dir) {
+                Ok(s) => s,
+                Err(e) => return fail(e, EXIT_FAILED),
+            };
+            let deleted = match &args.id {
+                Some(id) => store.delete_mapping(&org, id).map(usize::from),
+                None => store.delete_mappings(&org),
+            };
+            match deleted {
+                Ok(0) if args.id.is_some() => fail(
+                    format!("org {org} has no mapping {:?}", args.id.unwrap_or_default()),
+                    EXIT_FAILED,
+                ),
+                Ok(n) => {
+                    eprintln!(
+                        "deleted {n} mapping(s) of org {org}; a running `arnmap serve` keeps the ones it loaded until it restarts"
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e.to_string(), EXIT_FAILED),
+            }
+        }
+    }
+}
+
+/// Runs `arnmap grant` (or `arnmap grant --revoke`).
 pub fn grant(args: GrantArgs) -> ExitCode {
     let perms = match permissions(&args.permissions) {
         Ok(p) => p,
         Err(e) => return fail(e, EXIT_POLICY),
     };
+    if args.revoke {
+        return revoke_grant(&args, &perms);
+    }
     match open(&args.data_dir).and_then(|s| {
         s.grant(&args.org, &args.account, &perms)
             .map_err(|e| e.to_string())
@@ -136,6 +356,34 @@ pub fn grant(args: GrantArgs) -> ExitCode {
                 args.permissions.join(", "),
                 args.account,
                 args.org
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e, EXIT_FAILED),
+    }
+}
+
+fn revoke_grant(args: &GrantArgs, perms: &[Permission]) -> ExitCode {
+    let org = match org_arg(&args.org) {
+        Ok(org) => org,
+        Err(e) => return fail(e, EXIT_POLICY),
+    };
+    match open_existing(&args.data_dir).and_then(|s| {
+        s.revoke_grant(&org, &args.account, perms)
+            .map_err(|e| e.to_string())
+    }) {
+        Ok(0) => fail(
+            format!(
+                "{} holds none of {} in org {org}; nothing revoked",
+                args.account,
+                args.permissions.join(", ")
+            ),
+            EXIT_FAILED,
+        ),
+        Ok(n) => {
+            eprintln!(
+                "revoked {n} permission(s) of {} in org {org}; tokens already issued stay valid until they expire, but the management API refuses them what was revoked",
+                args.account
             );
             ExitCode::SUCCESS
         }

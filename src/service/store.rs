@@ -95,6 +95,9 @@ pub struct NewKeys {
     pub api_key: String,
     /// The application key (40 hex digits, 160 random bits).
     pub app_key: String,
+    /// The pair's id (a UUID): what `arnmap keys list` shows and
+    /// `arnmap keys revoke --id` takes. Not a secret.
+    pub id: String,
 }
 
 const SCHEMA: &str = "
@@ -168,7 +171,7 @@ impl Store {
 
     /// Opens (creating if needed) the database file `path`.
     pub fn open_file(path: &Path) -> Result<Store, StoreError> {
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         // Key hashes and grants: readable by the service's user only. SQLite
         // gives the -wal and -shm files the database file's mode.
         #[cfg(unix)]
@@ -181,6 +184,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        migrate_key_ids(&mut conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -214,19 +218,23 @@ impl Store {
         let keys = NewKeys {
             api_key: random_hex(16)?,
             app_key: random_hex(20)?,
+            id: uuid::Uuid::new_v4().to_string(),
         };
         let mut perms: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
         perms.sort_unstable();
         perms.dedup();
+        // One id for the pair (what `keys list` shows and `keys revoke` takes).
+        let id = &keys.id;
+        let created = now_secs();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
-            "INSERT INTO api_keys (hash, org, created) VALUES (?1, ?2, ?3)",
-            params![hash(&keys.api_key), org, now_secs()],
+            "INSERT INTO api_keys (hash, org, created, id) VALUES (?1, ?2, ?3, ?4)",
+            params![hash(&keys.api_key), org, created, id],
         )?;
         tx.execute(
-            "INSERT INTO app_keys (hash, org, permissions, created) VALUES (?1, ?2, ?3, ?4)",
-            params![hash(&keys.app_key), org, perms.join(" "), now_secs()],
+            "INSERT INTO app_keys (hash, org, permissions, created, id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![hash(&keys.app_key), org, perms.join(" "), created, id],
         )?;
         tx.commit()?;
         Ok(keys)
@@ -382,6 +390,186 @@ impl Store {
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// A key pair as `arnmap keys list` shows it: never a key, never a hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeyInfo {
+    /// The pair's id (a UUID), what `arnmap keys revoke --id` takes.
+    pub id: String,
+    /// The org.
+    pub org: String,
+    /// What the application key may do (empty for an API key alone).
+    pub permissions: Vec<&'static str>,
+    /// Unix seconds.
+    pub created: i64,
+    /// Which halves are stored under this id: `api`, `application` (a pair
+    /// created before ids existed may show as two ids, one half each).
+    pub keys: Vec<&'static str>,
+}
+
+impl Store {
+    /// The key pairs of `org` (of every org when `None`), oldest first.
+    pub fn keys(&self, org: Option<&str>) -> Result<Vec<KeyInfo>, StoreError> {
+        let org = org.map(str::to_ascii_lowercase);
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, org, created, 'api', '' FROM api_keys WHERE ?1 IS NULL OR org = ?1
+             UNION ALL
+             SELECT id, org, created, 'application', permissions FROM app_keys
+             WHERE ?1 IS NULL OR org = ?1
+             ORDER BY 3, 1",
+        )?;
+        let rows = stmt.query_map(params![org], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut out: Vec<KeyInfo> = Vec::new();
+        let mut index_of: std::collections::HashMap<String, usize> = Default::default();
+        for row in rows {
+            let (id, org, created, kind, perms) = row?;
+            let index = match index_of.get(&id) {
+                Some(&i) => i,
+                None => {
+                    index_of.insert(id.clone(), out.len());
+                    out.push(KeyInfo {
+                        id,
+                        org,
+                        permissions: Vec::new(),
+                        created,
+                        keys: Vec::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            let Some(info) = out.get_mut(index) else {
+                continue;
+            };
+            if kind == "api" {
+                info.keys.insert(0, "api");
+            } else {
+                info.keys.push("application");
+                info.permissions = perms
+                    .split_whitespace()
+                    .filter_map(|p| p.parse::<Permission>().ok())
+                    .map(Permission::as_str)
+                    .collect();
+            }
+            info.created = info.created.min(created);
+        }
+        Ok(out)
+    }
+
+    /// Deletes the key pair `id` (both halves) at once: the next request
+    /// made with either key is refused (keys are checked against the store
+    /// on every request). False when no key has this id.
+    pub fn revoke_keys(&self, id: &str) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let api = tx.execute("DELETE FROM api_keys WHERE id = ?1", params![id])?;
+        let app = tx.execute("DELETE FROM app_keys WHERE id = ?1", params![id])?;
+        tx.commit()?;
+        Ok(api + app > 0)
+    }
+
+    /// Takes `permissions` away from tokens issued to `account` in `org`;
+    /// returns how many were granted (and are now revoked).
+    pub fn revoke_grant(
+        &self,
+        org: &str,
+        account: &str,
+        permissions: &[Permission],
+    ) -> Result<usize, StoreError> {
+        let org = org.to_ascii_lowercase();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut revoked = 0;
+        for p in permissions {
+            revoked += tx.execute(
+                "DELETE FROM grants WHERE org = ?1 AND account = ?2 AND permission = ?3",
+                params![org, account, p.as_str()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(revoked)
+    }
+
+    /// Deletes every mapping of `org`; returns how many there were.
+    pub fn delete_mappings(&self, org: &str) -> Result<usize, StoreError> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM mappings WHERE org = ?1", params![org])?)
+    }
+}
+
+/// Gives every key an `id`: adds the column to a store made before ids
+/// existed, and fills rows that have none. A legacy API key and application
+/// key of the same org and second, alone in it, were made by one
+/// `keys create`: they share an id; any other row gets its own. One
+/// immediate transaction, so concurrent openers do not race.
+fn migrate_key_ids(conn: &mut Connection) -> Result<(), StoreError> {
+    use std::collections::HashMap;
+
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for table in ["api_keys", "app_keys"] {
+        let has_id = tx
+            .prepare(&format!(
+                "SELECT 1 FROM pragma_table_info('{table}') WHERE name = 'id'"
+            ))?
+            .exists([])?;
+        if !has_id {
+            tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN id TEXT"))?;
+        }
+        tx.execute_batch(&format!(
+            "CREATE UNIQUE INDEX IF NOT EXISTS {table}_by_id ON {table} (id)"
+        ))?;
+    }
+    let legacy = |table: &str| -> Result<Vec<(Vec<u8>, String, i64)>, StoreError> {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT hash, org, created FROM {table} WHERE id IS NULL ORDER BY created, hash"
+        ))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    };
+    let api = legacy("api_keys")?;
+    let app = legacy("app_keys")?;
+    if api.is_empty() && app.is_empty() {
+        tx.commit()?;
+        return Ok(());
+    }
+    // (org, created) -> (API key hashes, application key hashes)
+    type Hashes = Vec<Vec<u8>>;
+    let mut groups: HashMap<(String, i64), (Hashes, Hashes)> = HashMap::new();
+    for (hash, org, created) in api {
+        groups.entry((org, created)).or_default().0.push(hash);
+    }
+    for (hash, org, created) in app {
+        groups.entry((org, created)).or_default().1.push(hash);
+    }
+    for (apis, apps) in groups.into_values() {
+        let paired = apis.len() == 1 && apps.len() == 1;
+        let shared = uuid::Uuid::new_v4().to_string();
+        for (table, hashes) in [("api_keys", apis), ("app_keys", apps)] {
+            for hash in hashes {
+                let id = if paired {
+                    shared.clone()
+                } else {
+                    uuid::Uuid::new_v4().to_string()
+                };
+                tx.execute(
+                    &format!("UPDATE {table} SET id = ?1 WHERE hash = ?2"),
+                    params![id, hash],
+                )?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 fn row_to_mapping(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMapping> {

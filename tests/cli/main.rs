@@ -10,6 +10,7 @@
     clippy::indexing_slicing
 )]
 
+mod admin_cli;
 mod cli;
 mod lint_cli;
 mod sarif;

@@ -9,6 +9,7 @@
     clippy::indexing_slicing
 )]
 
+mod serve_admin;
 mod serve_api;
 mod serve_e2e;
 mod serve_support;
