@@ -20,7 +20,8 @@
 //! window closes and refuses it a second time ([`VerifyError::Replayed`]).
 //! The memory is per process (several replicas each accept a proof once) and
 //! bounded twice: by `replay.capacity` in all, and by
-//! `replay.per_org_capacity` for each org (default: a tenth of `capacity`).
+//! `replay.per_org_capacity` for each org (default: half of `capacity`, so
+//! one org's sustained default budget, 50/s × 901 s ≈ 45 000 entries, fits).
 //! When either bound is reached by live entries, new proofs (of that org, or
 //! of any org) are refused ([`VerifyError::ReplayCacheFull`]) rather than
 //! forgetting an old one; so one busy or hostile org fills its own share and
@@ -63,7 +64,9 @@ pub struct ReplayConfig {
     /// The most signatures remembered at once. Default 100 000 (≈10 MiB).
     pub capacity: usize,
     /// The most signatures remembered at once for one org, between 1 and
-    /// `capacity`. Default `None`: a tenth of `capacity` (at least 1).
+    /// `capacity`. Default `None`: half of `capacity` (at least 1): an org
+    /// exchanging at the default rate limit (50/s) for a whole window (901 s)
+    /// fits, and one org can never take more than half.
     pub per_org_capacity: Option<usize>,
 }
 
@@ -78,11 +81,11 @@ impl Default for ReplayConfig {
 }
 
 impl ReplayConfig {
-    /// The per-org share in force: `per_org_capacity`, else `capacity / 10`,
+    /// The per-org share in force: `per_org_capacity`, else `capacity / 2`,
     /// at least 1 and at most `capacity`.
     fn org_share(&self) -> usize {
         self.per_org_capacity
-            .unwrap_or(self.capacity / 10)
+            .unwrap_or(self.capacity / 2)
             .max(1)
             .min(self.capacity)
     }
@@ -566,10 +569,10 @@ mod tests {
     }
 
     #[test]
-    fn the_default_share_is_a_tenth_of_the_capacity() {
-        assert_eq!(ReplayConfig::default().org_share(), 10_000);
+    fn the_default_share_is_half_the_capacity() {
+        assert_eq!(ReplayConfig::default().org_share(), 50_000);
         let small = ReplayConfig {
-            capacity: 5,
+            capacity: 1,
             ..ReplayConfig::default()
         };
         assert_eq!(small.org_share(), 1);
