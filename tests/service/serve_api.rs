@@ -402,3 +402,32 @@ fn a_configured_signing_key_is_used_and_none_is_generated() {
         "a key ring was generated despite a configured key"
     );
 }
+
+#[test]
+fn refused_writes_name_policy_files_relative_to_the_policies_directory() {
+    let f = start(None);
+    // The policy file's `test` expects shared@example.com for this session; a
+    // more specific mapping to another account breaks it, and the refusal
+    // names the test's location.
+    let (s, v) = post(
+        &f,
+        &f.rw,
+        &body(
+            "arn:aws:sts::123456789012:assumed-role/shared-role/s1",
+            "else@example.com",
+        ),
+    );
+    assert_eq!((s, code(&v)), (400, "invalid_arn_pattern"), "{v}");
+    let detail = v["errors"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("e2e.policy:"), "{detail}");
+    let text = v.to_string();
+    let dir = f._dir.display().to_string();
+    assert!(
+        !text.contains(&dir),
+        "a server path in the response: {text}"
+    );
+    assert!(
+        !text.contains(env!("CARGO_TARGET_TMPDIR")),
+        "a server path in the response: {text}"
+    );
+}
