@@ -3,7 +3,10 @@
 //!
 //! Audit events go to the `tracing` target `arnmap::audit` at level INFO with
 //! the fields `outcome`, `org`, `arn`, `decision`, `rule` and `reason`. They
-//! never carry the proof, a key or a token.
+//! never carry the proof, a key or a token. Every field that a request can
+//! influence (the org, the ARN, the error detail, …) is recorded as a string,
+//! which `tracing`'s formatters quote and escape: a control character from a
+//! request never reaches the log as itself.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -280,15 +283,17 @@ impl<P: PolicySource> TokenExchange<P> {
 
 fn audit(org: &str, result: &Result<Exchanged, ExchangeError>) {
     match result {
+        // `&str` fields are recorded with `record_str`, which the formatters
+        // quote and escape; never `%` (Display, written raw) for these.
         Ok(done) => tracing::info!(
             target: "arnmap::audit",
             outcome = "issued",
             org,
-            arn = %done.token.claims.aws_arn,
+            arn = done.token.claims.aws_arn.as_str(),
             decision = "mapped",
-            rule = %done.token.claims.rule,
-            account = %done.token.claims.sub,
-            jti = %done.token.claims.jti,
+            rule = done.token.claims.rule.as_str(),
+            account = done.token.claims.sub.as_str(),
+            jti = done.token.claims.jti.as_str(),
             "token issued"
         ),
         Err(e) => {
@@ -310,8 +315,8 @@ fn audit(org: &str, result: &Result<Exchanged, ExchangeError>) {
                 arn,
                 decision,
                 rule,
-                reason = %e.code(),
-                detail = %e,
+                reason = e.code().as_str(),
+                detail = e.to_string().as_str(),
                 "token refused"
             );
         }

@@ -431,3 +431,51 @@ fn refused_writes_name_policy_files_relative_to_the_policies_directory() {
         "a server path in the response: {text}"
     );
 }
+
+#[test]
+fn no_control_byte_from_a_request_reaches_the_log() {
+    use crate::sts_support::encode_raw;
+    let f = start(None);
+    let url = &f.server.url;
+    let creds = AwsCredentials {
+        access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+        secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+        session_token: None,
+    };
+    let proof = make_proof(&creds, ORG, None, SystemTime::now()).unwrap();
+    // A complete forged audit line, with ANSI escapes that would hide the
+    // real one on a terminal, in the two parts that are base64 on the wire.
+    let forged =
+        "\n2099 INFO arnmap::audit: token issued account=mallory@x\r\x1b[1A\x1b[2K\u{9b}2K\x07\x00";
+    let mut by_url = arnmap::internals::wire::decode(&proof).unwrap();
+    by_url.url = format!("https://sts.amazonaws.com/{forged}");
+    let mut by_body = arnmap::internals::wire::decode(&proof).unwrap();
+    by_body.body = forged.as_bytes().to_vec();
+    for raw in [encode_raw(&by_url), encode_raw(&by_body)] {
+        let (s, b) = read(
+            http()
+                .post(format!("{url}/api/v2/delegated-token"))
+                .header("Authorization", &format!("Delegated {raw}"))
+                .send_empty(),
+        );
+        assert_eq!(s, 401, "{b}");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let log = loop {
+        let log = f.server.log();
+        if log.matches("mallory").count() >= 2 || std::time::Instant::now() > deadline {
+            break log;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(log.matches("mallory").count(), 2, "{log}");
+    for line in log.lines() {
+        if let Some(c) = line.chars().find(|c| c.is_control() && *c != '\t') {
+            panic!("control character {c:?} in the log line {line:?}");
+        }
+        if line.contains("mallory") {
+            assert!(line.contains("token refused"), "forged line: {line:?}");
+            assert!(!line.starts_with("2099"), "forged line: {line:?}");
+        }
+    }
+}
