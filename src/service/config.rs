@@ -49,10 +49,26 @@ pub struct Limits {
     /// Largest total of header names and values, bytes. Default 32 KiB
     /// (a proof is at most 16 KiB by default).
     pub max_header_bytes: usize,
-    /// Sustained token exchanges per second per org. Default 50.
+    /// Sustained token exchanges per second per org. Default 50. Only
+    /// tokens count: a proof STS did not confirm, or a caller the policy did
+    /// not map, is charged to its client (below), never to the org it names.
     pub exchanges_per_second: u32,
     /// Exchanges an org may make in a burst. Default 100.
     pub exchange_burst: u32,
+    /// Sustained failed exchanges per second per client. Default 1. A failure
+    /// is a refusal for which the client answers: no or a malformed proof, a
+    /// failed pre-check, an org without rules, STS refusing the proof, a
+    /// replay, a caller not mapped or denied. Past its budget a client gets
+    /// 429 `client_rate_limited` with `Retry-After`, before any STS call.
+    pub client_failures_per_second: u32,
+    /// Failed exchanges a client may make in a burst. Default 20.
+    pub client_failure_burst: u32,
+    /// The request header that names the client, e.g. `Some("X-Forwarded-For")`
+    /// (its last comma-separated address is used). Default `None`: the
+    /// client is the connection's peer address (IPv6 by /64). Set it **only**
+    /// behind a proxy that sets or appends this header on every request;
+    /// otherwise every client can name itself anew and escape its budget.
+    pub client_ip_header: Option<String>,
     /// Whole-request timeout, seconds. Default 30 (STS retries included).
     pub request_timeout_secs: u64,
     /// How long a graceful shutdown waits for requests in flight, seconds. Default 10.
@@ -66,6 +82,9 @@ impl Default for Limits {
             max_header_bytes: 32 * 1024,
             exchanges_per_second: 50,
             exchange_burst: 100,
+            client_failures_per_second: 1,
+            client_failure_burst: 20,
+            client_ip_header: None,
             request_timeout_secs: 30,
             shutdown_grace_secs: 10,
         }
@@ -120,6 +139,19 @@ impl ServeConfig {
             return Err(ServeConfigError::Invalid(
                 "limits.exchanges_per_second and limits.exchange_burst must be at least 1".into(),
             ));
+        }
+        if l.client_failures_per_second == 0 || l.client_failure_burst == 0 {
+            return Err(ServeConfigError::Invalid(
+                "limits.client_failures_per_second and limits.client_failure_burst must be at least 1"
+                    .into(),
+            ));
+        }
+        if let Some(name) = &l.client_ip_header
+            && axum::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+        {
+            return Err(ServeConfigError::Invalid(format!(
+                "limits.client_ip_header: `{name}` is not a header name"
+            )));
         }
         if l.request_timeout_secs == 0 || l.max_body_bytes == 0 || l.max_header_bytes < 1024 {
             return Err(ServeConfigError::Invalid(

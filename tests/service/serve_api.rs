@@ -208,7 +208,8 @@ fn management_api_authenticates_and_validates() {
 #[test]
 fn limits_errors_and_metadata_endpoints() {
     let f = start(Some(
-        "(limits: (max_body_bytes: 2048, max_header_bytes: 4096, exchanges_per_second: 1, exchange_burst: 1))",
+        "(limits: (max_body_bytes: 2048, max_header_bytes: 4096, exchanges_per_second: 1, exchange_burst: 1, \
+         client_failures_per_second: 1, client_failure_burst: 2))",
     ));
     let url = &f.server.url;
     // Oversized body and headers.
@@ -240,8 +241,10 @@ fn limits_errors_and_metadata_endpoints() {
         "private key material in the JWKS"
     );
 
-    // Exchanges: no proof → 401; a proof that passes the pre-checks for a
-    // known org → STS (a closed port) → 503; the next one within the second → 429.
+    // Exchanges: no proof → 401 (the client's first failure); a proof that
+    // passes the pre-checks for a known org → STS (a closed port) → 503, not
+    // the client's fault and, STS not having confirmed anyone, not charged to
+    // the org either: the next one is 503 again, not 429.
     let exchange = |proof: &str| {
         let (s, b) = read(
             http()
@@ -263,8 +266,21 @@ fn limits_errors_and_metadata_endpoints() {
         session_token: None,
     };
     let proof = make_proof(&creds, ORG, None, SystemTime::now()).unwrap();
-    let (s, v) = exchange(&proof);
-    assert_eq!((s, code(&v)), (503, "sts.Connect"), "{v}");
+    for _ in 0..2 {
+        let (s, v) = exchange(&proof);
+        assert_eq!((s, code(&v)), (503, "sts.Connect"), "{v}");
+    }
+    // An org without any rule is refused before STS: the client's second
+    // failure; its third, within the second, is refused with 429.
+    let unknown = make_proof(
+        &creds,
+        "9a9a9a9a-1b1b-4c4c-8d8d-0e0e0e0e0e0e",
+        None,
+        SystemTime::now(),
+    )
+    .unwrap();
+    let (s, v) = exchange(&unknown);
+    assert_eq!((s, code(&v)), (403, "unknown_org"), "{v}");
     let r = http()
         .post(format!("{url}/api/v2/delegated-token"))
         .header("Authorization", &format!("Delegated {proof}"))
@@ -277,20 +293,13 @@ fn limits_errors_and_metadata_endpoints() {
         .parse()
         .unwrap();
     assert!((1..=2).contains(&retry), "Retry-After {retry}");
-    // An org without any rule is refused before STS and before the limit.
-    let unknown = make_proof(
-        &creds,
-        "9a9a9a9a-1b1b-4c4c-8d8d-0e0e0e0e0e0e",
-        None,
-        SystemTime::now(),
-    )
-    .unwrap();
-    let (s, v) = exchange(&unknown);
-    assert_eq!((s, code(&v)), (403, "unknown_org"), "{v}");
 
     let (_, metrics) = read(http().get(format!("{url}/metrics")).call());
-    assert!(metrics.contains("outcome=\"rate_limited\"} 1"), "{metrics}");
-    assert!(metrics.contains("outcome=\"sts.Connect\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("outcome=\"client_rate_limited\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("outcome=\"sts.Connect\"} 2"), "{metrics}");
 }
 
 #[test]

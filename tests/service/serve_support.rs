@@ -185,3 +185,68 @@ pub fn read(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> 
     let body = response.body_mut().read_to_string().unwrap_or_default();
     (status, body)
 }
+
+/// Sends `count` `POST /api/v2/delegated-token` with `proof`, from the
+/// loopback address `source` (e.g. `127.0.0.2`, another client than the
+/// tests' `127.0.0.1`), `workers` at a time, each worker pausing `pause`
+/// between its requests; one connection per request. Returns every status
+/// (0: no answer within 10 s). Loopback only, bounded by `count`.
+pub fn flood_from(
+    source: std::net::Ipv4Addr,
+    url: &str,
+    proof: &str,
+    count: usize,
+    workers: usize,
+    pause: Duration,
+) -> Vec<u16> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("http://IP:PORT");
+    assert!(addr.ip().is_loopback() && source.is_loopback());
+    let request = format!(
+        "POST /api/v2/delegated-token HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Delegated {proof}\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let request = Arc::new(request);
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..workers {
+            let (request, next) = (Arc::clone(&request), Arc::clone(&next));
+            tasks.push(tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                while next.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < count {
+                    let one = async {
+                        let socket = tokio::net::TcpSocket::new_v4().ok()?;
+                        socket.bind((source, 0).into()).ok()?;
+                        let mut stream = socket.connect(addr).await.ok()?;
+                        stream.write_all(request.as_bytes()).await.ok()?;
+                        let mut response = Vec::new();
+                        stream.read_to_end(&mut response).await.ok()?;
+                        let head = String::from_utf8_lossy(&response);
+                        head.get(9..12)?.parse::<u16>().ok()
+                    };
+                    let status = tokio::time::timeout(Duration::from_secs(10), one)
+                        .await
+                        .ok()
+                        .flatten()
+                        .unwrap_or(0);
+                    statuses.push(status);
+                    tokio::time::sleep(pause).await;
+                }
+                statuses
+            }));
+        }
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.unwrap_or_default());
+        }
+        all
+    })
+}
