@@ -73,6 +73,22 @@ pub struct Limits {
     pub request_timeout_secs: u64,
     /// How long a graceful shutdown waits for requests in flight, seconds. Default 10.
     pub shutdown_grace_secs: u64,
+    /// A request head (request line and headers) must arrive within this
+    /// many seconds of its first byte, else the connection is closed.
+    /// Default 10.
+    pub header_read_timeout_secs: u64,
+    /// A connection with no request in flight on which no byte arrives for
+    /// this many seconds (a silent new connection, an idle keep-alive one) is
+    /// closed. Default 30.
+    pub idle_timeout_secs: u64,
+    /// Open connections at most; past it a new connection gets a 503
+    /// `too_many_connections` and is closed. Default 512. Lowered at start,
+    /// with a warning, to fit the open-file limit (`ulimit -n`) less 64.
+    pub max_connections: usize,
+    /// Open connections per client address (IPv6 by /64) at most; past it,
+    /// as above. Default 32. Behind a proxy every connection comes from the
+    /// proxy: raise this to `max_connections` there.
+    pub max_connections_per_client: usize,
 }
 
 impl Default for Limits {
@@ -87,6 +103,10 @@ impl Default for Limits {
             client_ip_header: None,
             request_timeout_secs: 30,
             shutdown_grace_secs: 10,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 30,
+            max_connections: 512,
+            max_connections_per_client: 32,
         }
     }
 }
@@ -157,6 +177,17 @@ impl ServeConfig {
             return Err(ServeConfigError::Invalid(
                 "limits: request_timeout_secs and max_body_bytes must be positive, \
                  max_header_bytes at least 1024"
+                    .into(),
+            ));
+        }
+        if l.header_read_timeout_secs == 0
+            || l.idle_timeout_secs == 0
+            || l.max_connections == 0
+            || l.max_connections_per_client == 0
+        {
+            return Err(ServeConfigError::Invalid(
+                "limits: header_read_timeout_secs, idle_timeout_secs, max_connections and \
+                 max_connections_per_client must be at least 1"
                     .into(),
             ));
         }

@@ -15,6 +15,7 @@
 pub(crate) mod auth;
 pub(crate) mod clients;
 pub(crate) mod config;
+pub(crate) mod conn;
 pub(crate) mod jsonapi;
 pub(crate) mod mappings;
 pub(crate) mod metrics;
@@ -390,34 +391,19 @@ async fn delegated_token(
 }
 
 /// Serves until `shutdown` resolves, then drains requests in flight for at
-/// most the configured grace period.
+/// most the configured grace period. Connections are capped (globally and
+/// per client) and closed when idle or too slow to send a request head
+/// (`limits`).
 pub async fn serve(
     state: Arc<AppState>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let grace = Duration::from_secs(state.config.limits.shutdown_grace_secs);
+    let limits = state.config.limits.clone();
     let app = router(state);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = tx.send(());
-    });
-    let drained = async move {
-        let _ = rx.await;
-        tokio::time::sleep(grace).await;
-    };
-    tokio::select! {
-        result = server => result.map_err(io("serving")),
-        () = drained => {
-            tracing::warn!("shutdown grace period over; dropping requests still in flight");
-            Ok(())
-        }
-    }
+    conn::run(listener, app, &limits, shutdown)
+        .await
+        .map_err(io("serving"))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

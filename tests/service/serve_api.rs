@@ -488,3 +488,105 @@ fn no_control_byte_from_a_request_reaches_the_log() {
         }
     }
 }
+
+/// Issue 11, item 2: silent connections are closed after the idle timeout,
+/// and connections that dribble a header line every 5 s after the
+/// header-read timeout, both counted from when they opened.
+#[test]
+fn silent_and_slow_connections_are_closed() {
+    use serve_support::{Behaviour, hold_connections};
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+    let f = start(Some(
+        "(limits: (header_read_timeout_secs: 2, idle_timeout_secs: 3, \
+         max_connections: 1000, max_connections_per_client: 300))",
+    ));
+    let give_up = Duration::from_secs(12);
+    let slow = {
+        let url = f.server.url.clone();
+        std::thread::spawn(move || {
+            hold_connections(
+                Ipv4Addr::LOCALHOST,
+                &url,
+                20,
+                Behaviour::Dribble(Duration::from_secs(5)),
+                give_up,
+            )
+        })
+    };
+    let silent = hold_connections(
+        Ipv4Addr::LOCALHOST,
+        &f.server.url,
+        200,
+        Behaviour::Silent,
+        give_up,
+    );
+    let slow = slow.join().unwrap();
+    let within = |closed: &[Option<Duration>], from: u64, to: u64| {
+        closed
+            .iter()
+            .filter(|c| {
+                c.is_some_and(|d| {
+                    d >= Duration::from_millis(from) && d <= Duration::from_millis(to)
+                })
+            })
+            .count()
+    };
+    assert_eq!(within(&silent, 2_500, 6_000), 200, "silent: {silent:?}");
+    assert_eq!(within(&slow, 1_500, 5_000), 20, "dribbling: {slow:?}");
+    // The service is still there.
+    assert_eq!(
+        read(http().get(format!("{}/healthz", f.server.url)).call()).0,
+        200
+    );
+}
+
+/// Issue 11, item 2: 300 idle sockets from one client, against a service
+/// whose open-file limit is 256, do not keep a new client's `/healthz` from
+/// being answered within 5 s: that client gets `max_connections_per_client`
+/// (32) connections and the rest are refused at once, and the global cap is
+/// lowered to fit the file limit.
+#[cfg(target_os = "linux")]
+#[test]
+fn idle_sockets_do_not_starve_a_new_client() {
+    use serve_support::{Behaviour, hold_connections};
+    use std::net::Ipv4Addr;
+    use std::time::{Duration, Instant};
+    let dir = temp_dir("idle");
+    let policies = write_policy(&dir);
+    let server = Server::start_with_open_files(&dir.join("data"), &policies, &[], 256);
+    let held = {
+        let url = server.url.clone();
+        std::thread::spawn(move || {
+            hold_connections(
+                Ipv4Addr::new(127, 0, 0, 2),
+                &url,
+                300,
+                Behaviour::Silent,
+                Duration::from_secs(8),
+            )
+        })
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    let started = Instant::now();
+    let answer = agent.get(format!("{}/healthz", server.url)).call();
+    let took = started.elapsed();
+    let held = held.join().unwrap();
+    let status = answer.map(|r| r.status().as_u16());
+    assert!(
+        matches!(status, Ok(200)) && took < Duration::from_secs(5),
+        "/healthz: {status:?} after {took:?}\n{}",
+        server.log()
+    );
+    let refused = held
+        .iter()
+        .filter(|c| c.is_some_and(|d| d < Duration::from_secs(2)))
+        .count();
+    assert!(refused >= 268, "{refused} of 300 refused at once");
+    assert!(server.log().contains("open-file limit"), "{}", server.log());
+}

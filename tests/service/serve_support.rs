@@ -95,7 +95,38 @@ pub struct Server {
 impl Server {
     /// Starts the service on a kernel-picked port with `extra` arguments.
     pub fn start(data: &Path, policies: &Path, extra: &[String]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_arnmap"))
+        Server::start_command(
+            Command::new(env!("CARGO_BIN_EXE_arnmap")),
+            data,
+            policies,
+            extra,
+        )
+    }
+
+    /// [`Server::start`] with the service's open-file soft limit set to
+    /// `open_files` (through `sh -c 'ulimit -n N; exec …'`, Unix).
+    pub fn start_with_open_files(
+        data: &Path,
+        policies: &Path,
+        extra: &[String],
+        open_files: u32,
+    ) -> Server {
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            &format!("ulimit -n {open_files} && exec \"$0\" \"$@\""),
+            env!("CARGO_BIN_EXE_arnmap"),
+        ]);
+        Server::start_command(command, data, policies, extra)
+    }
+
+    fn start_command(
+        mut command: Command,
+        data: &Path,
+        policies: &Path,
+        extra: &[String],
+    ) -> Server {
+        let mut child = command
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .arg("--data-dir")
@@ -248,5 +279,88 @@ pub fn flood_from(
             all.extend(task.await.unwrap_or_default());
         }
         all
+    })
+}
+
+/// What a held connection does.
+#[derive(Debug, Clone, Copy)]
+pub enum Behaviour {
+    /// Sends nothing.
+    Silent,
+    /// Sends a request line at once, then one header line every so often,
+    /// never the blank line that ends the head.
+    Dribble(Duration),
+}
+
+/// Opens `count` connections to `url` from the loopback address `source`,
+/// each behaving as told, and returns for each how long after opening the
+/// server closed it (`None`: still open after `give_up`, or the connection
+/// failed). Loopback only; bounded by `count` and `give_up`.
+pub fn hold_connections(
+    source: std::net::Ipv4Addr,
+    url: &str,
+    count: usize,
+    behaviour: Behaviour,
+    give_up: Duration,
+) -> Vec<Option<Duration>> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("http://IP:PORT");
+    assert!(addr.ip().is_loopback() && source.is_loopback());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let mut tasks = Vec::new();
+        for _ in 0..count {
+            let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+            socket.bind((source, 0).into()).expect("bind");
+            let Ok(mut stream) = socket.connect(addr).await else {
+                tasks.push(None);
+                continue;
+            };
+            let opened = std::time::Instant::now();
+            tasks.push(Some(tokio::spawn(async move {
+                let held = async {
+                    let mut buf = [0u8; 1024];
+                    if let Behaviour::Dribble(every) = behaviour {
+                        let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\n").await;
+                        for i in 0.. {
+                            match tokio::time::timeout(every, stream.read(&mut buf)).await {
+                                Ok(Ok(0) | Err(_)) => return,
+                                Ok(Ok(_)) => {}
+                                Err(_) => {
+                                    let line = format!("X-Slow-{i}: 1\r\n");
+                                    if stream.write_all(line.as_bytes()).await.is_err() {
+                                        return;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    loop {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {}
+                        }
+                    }
+                };
+                tokio::time::timeout(give_up.saturating_sub(opened.elapsed()), held)
+                    .await
+                    .ok()
+                    .map(|()| opened.elapsed())
+            })));
+        }
+        let mut closed = Vec::new();
+        for task in tasks {
+            closed.push(match task {
+                Some(task) => task.await.ok().flatten(),
+                None => None,
+            });
+        }
+        closed
     })
 }
