@@ -25,7 +25,7 @@ pub(crate) type ClientKey = IpAddr;
 /// parses, else the socket's peer address.
 pub(crate) fn client_of(header: Option<&str>, headers: &HeaderMap, peer: IpAddr) -> ClientKey {
     let from_header = header.and_then(|name| {
-        let value = headers.get_all(name).iter().last()?.to_str().ok()?;
+        let value = headers.get_all(name).iter().next_back()?.to_str().ok()?;
         let last = value.rsplit(',').next()?.trim();
         last.parse::<IpAddr>()
             .ok()

@@ -188,12 +188,12 @@ mod tests {
             nested.join("t.policy").display(),
             nested.display()
         );
-        let got = relative_to_policies(&[dir.clone()], &text);
+        let got = relative_to_policies(std::slice::from_ref(&dir), &text);
         assert_eq!(
             got,
             "x (at base.policy:4); y at team/t.policy:2:1 (help: see team/a.policy:1)"
         );
-        let got = relative_to_policies(&[file.clone()], &text);
+        let got = relative_to_policies(std::slice::from_ref(&file), &text);
         assert!(got.starts_with("x (at base.policy:4)"), "{got}");
         assert!(!got.contains(&dir.display().to_string()), "{got}");
         let _ = std::fs::remove_dir_all(&dir);
