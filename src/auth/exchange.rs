@@ -3,7 +3,10 @@
 //!
 //! Audit events go to the `tracing` target `arnmap::audit` at level INFO with
 //! the fields `outcome`, `org`, `arn`, `decision`, `rule` and `reason`. They
-//! never carry the proof, a key or a token.
+//! never carry the proof, a key or a token. Every field that a request can
+//! influence (the org, the ARN, the error detail, …) is recorded as a string,
+//! which `tracing`'s formatters quote and escape: a control character from a
+//! request never reaches the log as itself.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -78,7 +81,8 @@ pub enum ExchangeError {
         /// The org the proof is bound to.
         org: String,
     },
-    /// The org's exchange rate limit is exhausted; STS was not asked.
+    /// The org's exchange rate limit is exhausted (checked once STS confirmed
+    /// the caller and the policy mapped it); no token was issued.
     #[error("too many exchanges for org {org}; retry in {retry_after_secs} s")]
     RateLimited {
         /// The org.
@@ -123,6 +127,23 @@ impl ExchangeError {
                 retry_after_secs, ..
             } => Refusal::TooMany(*retry_after_secs),
             ExchangeError::Token(_) => Refusal::Internal,
+        }
+    }
+
+    /// Whether the client that sent the proof answers for this refusal: it
+    /// failed before or at STS (no proof, a pre-check, an org without rules,
+    /// STS refused the proof, a replay), or STS confirmed a caller the policy
+    /// does not let in (not mapped, denied). Not: STS or the replay cache
+    /// unavailable, an undecidable policy, the org's rate, signing.
+    pub fn charged_to_client(&self) -> bool {
+        match self {
+            ExchangeError::Proof(_) => self.refusal() == Refusal::Unauthenticated,
+            ExchangeError::NotMapped { .. }
+            | ExchangeError::Denied { .. }
+            | ExchangeError::UnknownOrg { .. } => true,
+            ExchangeError::Undecided { .. }
+            | ExchangeError::RateLimited { .. }
+            | ExchangeError::Token(_) => false,
         }
     }
 
@@ -194,12 +215,15 @@ impl<P: PolicySource> TokenExchange<P> {
         self.exchange_gated(raw, now, |_| Ok(()))
     }
 
-    /// [`TokenExchange::exchange`] with `gate` asked, after the pre-checks
-    /// and before STS, whether this org may exchange now (a rate limit).
+    /// [`TokenExchange::exchange`] with `gate` asked, once STS confirmed the
+    /// caller and the policy mapped it, whether this org may be issued a token
+    /// now (its rate limit). Only confirmed, mapped callers reach `gate`, so a
+    /// proof that merely names an org (anyone can forge one) never uses up
+    /// that org's budget.
     ///
     /// Order: the proof is decoded (once) and its org binding read; the
-    /// pre-checks run (no network); an org without any rule is refused;
-    /// `gate`; STS; the policy; the token.
+    /// pre-checks run (no network); an org without any rule is refused; STS;
+    /// the policy; `gate`; the token.
     pub fn exchange_gated(
         &self,
         raw: &str,
@@ -235,7 +259,6 @@ impl<P: PolicySource> TokenExchange<P> {
                 org: org.to_owned(),
             });
         }
-        gate(org)?;
         let started = Instant::now();
         let verified = self.verifier.verify_checked(checked, now);
         if let Some(observe) = &self.on_sts {
@@ -249,6 +272,7 @@ impl<P: PolicySource> TokenExchange<P> {
         let arn = verified.identity.arn().to_owned();
         match policy.decide(org, &caller) {
             Decision::Mapped { user, rule } => {
+                gate(org)?;
                 let subject = TokenSubject {
                     account: user,
                     org: org.to_owned(),
@@ -280,15 +304,17 @@ impl<P: PolicySource> TokenExchange<P> {
 
 fn audit(org: &str, result: &Result<Exchanged, ExchangeError>) {
     match result {
+        // `&str` fields are recorded with `record_str`, which the formatters
+        // quote and escape; never `%` (Display, written raw) for these.
         Ok(done) => tracing::info!(
             target: "arnmap::audit",
             outcome = "issued",
             org,
-            arn = %done.token.claims.aws_arn,
+            arn = done.token.claims.aws_arn.as_str(),
             decision = "mapped",
-            rule = %done.token.claims.rule,
-            account = %done.token.claims.sub,
-            jti = %done.token.claims.jti,
+            rule = done.token.claims.rule.as_str(),
+            account = done.token.claims.sub.as_str(),
+            jti = done.token.claims.jti.as_str(),
             "token issued"
         ),
         Err(e) => {
@@ -310,8 +336,8 @@ fn audit(org: &str, result: &Result<Exchanged, ExchangeError>) {
                 arn,
                 decision,
                 rule,
-                reason = %e.code(),
-                detail = %e,
+                reason = e.code().as_str(),
+                detail = e.to_string().as_str(),
                 "token refused"
             );
         }

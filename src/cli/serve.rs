@@ -103,9 +103,44 @@ pub fn run(args: ServeArgs) -> ExitCode {
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("ARNMAP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // No ANSI colours: every control character but an event's final newline
+    // is escaped (`EscapedStderr`), colours included, so that nothing a
+    // request carries can start a line or rewrite a terminal.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(|| EscapedStderr)
+        .with_ansi(false)
         .try_init();
+}
+
+/// Standard error, with every control character of an event escaped as
+/// `\u{..}` except the newline that ends it. The formatter writes each event
+/// with one `write_all` of the whole line, so a newline anywhere else came
+/// from a field: it is escaped too. Defence in depth: the audit fields are
+/// already quoted and escaped where they are recorded.
+struct EscapedStderr;
+
+impl std::io::Write for EscapedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let (line, end) = match text.strip_suffix('\n') {
+            Some(line) => (line, "\n"),
+            None => (&*text, ""),
+        };
+        let mut out = String::with_capacity(text.len() + 2);
+        for c in line.chars() {
+            if c.is_control() && c != '\t' {
+                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            } else {
+                out.push(c);
+            }
+        }
+        out.push_str(end);
+        std::io::stderr().write_all(out.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }

@@ -1,5 +1,7 @@
 //! JSON:API error bodies and responses.
 
+use std::path::{MAIN_SEPARATOR, PathBuf};
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -134,4 +136,66 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// `text` with every path under the configured policy locations made relative
+/// to them (`/srv/arnmap/policies/base.policy:4` → `base.policy:4`), so that
+/// API responses never reveal where the server keeps its files. A configured
+/// directory is the base of its files; a configured file's base is its parent.
+pub(crate) fn relative_to_policies(policies: &[PathBuf], text: &str) -> String {
+    let mut prefixes: Vec<String> = Vec::new();
+    for configured in policies {
+        let base = if configured.is_dir() {
+            Some(configured.as_path())
+        } else {
+            configured.parent()
+        };
+        let Some(base) = base.filter(|b| !b.as_os_str().is_empty()) else {
+            continue;
+        };
+        let canonical = std::fs::canonicalize(base).ok();
+        for dir in std::iter::once(base).chain(canonical.as_deref()) {
+            let mut prefix = dir.display().to_string();
+            if !prefix.ends_with(MAIN_SEPARATOR) {
+                prefix.push(MAIN_SEPARATOR);
+            }
+            if prefix.len() > 1 {
+                prefixes.push(prefix);
+            }
+        }
+    }
+    // The longest first, so a nested configured directory wins over its parent.
+    prefixes.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    prefixes.dedup();
+    prefixes.iter().fold(text.to_owned(), |text, prefix| {
+        text.replace(prefix.as_str(), "")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_paths_are_made_relative() {
+        let dir = std::env::temp_dir().join(format!("arnmap-rel-{}", std::process::id()));
+        let nested = dir.join("team");
+        std::fs::create_dir_all(&nested).unwrap();
+        let file = dir.join("base.policy");
+        let text = format!(
+            "x (at {}:4); y at {}:2:1 (help: see {}/a.policy:1)",
+            file.display(),
+            nested.join("t.policy").display(),
+            nested.display()
+        );
+        let got = relative_to_policies(std::slice::from_ref(&dir), &text);
+        assert_eq!(
+            got,
+            "x (at base.policy:4); y at team/t.policy:2:1 (help: see team/a.policy:1)"
+        );
+        let got = relative_to_policies(std::slice::from_ref(&file), &text);
+        assert!(got.starts_with("x (at base.policy:4)"), "{got}");
+        assert!(!got.contains(&dir.display().to_string()), "{got}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -156,7 +156,7 @@ pub async fn create(
                     .join("; ");
                 return Err(ApiError::bad_request(
                     "invalid_arn_pattern",
-                    detail,
+                    super::jsonapi::relative_to_policies(&state.config.policies, &detail),
                     "/data/attributes/arn_pattern",
                 ));
             }

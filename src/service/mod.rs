@@ -5,7 +5,7 @@
 //!
 //! | method and path | what |
 //! |---|---|
-//! | `POST /api/v2/delegated-token` | `Authorization: Delegated <proof>` → a token (200), 401 bad proof, 403 not mapped / denied, 429 rate limited, 503 STS unavailable |
+//! | `POST /api/v2/delegated-token` | `Authorization: Delegated <proof>` → a token (200), 401 bad proof, 403 not mapped / denied, 429 org or client rate limited, 503 STS unavailable |
 //! | `GET/POST /api/v2/cloud_auth/aws/persona_mapping` | list / create (201; 400 with `source.pointer`; 409 duplicate) |
 //! | `GET/DELETE /api/v2/cloud_auth/aws/persona_mapping/{id}` | get (200) / delete (204) |
 //! | `GET /.well-known/jwks.json` | the token verification keys |
@@ -13,7 +13,9 @@
 //! | `GET /metrics` | Prometheus text: exchanges by outcome, STS latency |
 
 pub(crate) mod auth;
+pub(crate) mod clients;
 pub(crate) mod config;
+pub(crate) mod conn;
 pub(crate) mod jsonapi;
 pub(crate) mod mappings;
 pub(crate) mod metrics;
@@ -24,11 +26,11 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -60,8 +62,10 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
-    /// Per-org exchange rate limit.
+    /// Per-org exchange rate limit (tokens issued).
     pub limiter: DefaultKeyedRateLimiter<String>,
+    /// Per-client budget of failed exchanges.
+    pub(crate) client_failures: clients::FailureBudget,
     /// Serialises persona-mapping writes (compile, store, swap).
     pub write_lock: tokio::sync::Mutex<()>,
     /// The configuration in force.
@@ -194,6 +198,10 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
         store,
         metrics,
         limiter,
+        client_failures: clients::FailureBudget::new(
+            l.client_failures_per_second,
+            l.client_failure_burst,
+        ),
         write_lock: tokio::sync::Mutex::new(()),
         config,
     }))
@@ -293,8 +301,30 @@ impl AppState {
 
 async fn delegated_token(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    let headers = request.headers();
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |c| c.0.ip());
+    let client = clients::client_of(
+        state.config.limits.client_ip_header.as_deref(),
+        headers,
+        peer,
+    );
+    // A unit of the client's failure budget is reserved before any work and
+    // given back unless the exchange failed by the client's doing: a client
+    // past its budget is refused here, before decoding or asking STS.
+    if let Err(secs) = state.client_failures.reserve(client, Instant::now()) {
+        state.metrics.exchange("client_rate_limited");
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "client_rate_limited",
+            format!("too many failed exchanges from this client; retry in {secs} s"),
+        )
+        .retry_after(secs));
+    }
     let auth = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -313,8 +343,12 @@ async fn delegated_token(
             .exchange
             .exchange_gated(&proof, SystemTime::now(), |org| worker.rate_limit(org))
     })
-    .await
-    .map_err(|_| ApiError::internal())?;
+    .await;
+    let client_answers = matches!(&result, Ok(Err(e)) if e.charged_to_client());
+    if !client_answers {
+        state.client_failures.refund(client, Instant::now());
+    }
+    let result = result.map_err(|_| ApiError::internal())?;
     match result {
         Ok(done) => {
             state.metrics.exchange("issued");
@@ -357,34 +391,19 @@ async fn delegated_token(
 }
 
 /// Serves until `shutdown` resolves, then drains requests in flight for at
-/// most the configured grace period.
+/// most the configured grace period. Connections are capped (globally and
+/// per client) and closed when idle or too slow to send a request head
+/// (`limits`).
 pub async fn serve(
     state: Arc<AppState>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let grace = Duration::from_secs(state.config.limits.shutdown_grace_secs);
+    let limits = state.config.limits.clone();
     let app = router(state);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = tx.send(());
-    });
-    let drained = async move {
-        let _ = rx.await;
-        tokio::time::sleep(grace).await;
-    };
-    tokio::select! {
-        result = server => result.map_err(io("serving")),
-        () = drained => {
-            tracing::warn!("shutdown grace period over; dropping requests still in flight");
-            Ok(())
-        }
-    }
+    conn::run(listener, app, &limits, shutdown)
+        .await
+        .map_err(io("serving"))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

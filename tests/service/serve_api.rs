@@ -208,7 +208,8 @@ fn management_api_authenticates_and_validates() {
 #[test]
 fn limits_errors_and_metadata_endpoints() {
     let f = start(Some(
-        "(limits: (max_body_bytes: 2048, max_header_bytes: 4096, exchanges_per_second: 1, exchange_burst: 1))",
+        "(limits: (max_body_bytes: 2048, max_header_bytes: 4096, exchanges_per_second: 1, exchange_burst: 1, \
+         client_failures_per_second: 1, client_failure_burst: 2))",
     ));
     let url = &f.server.url;
     // Oversized body and headers.
@@ -240,8 +241,10 @@ fn limits_errors_and_metadata_endpoints() {
         "private key material in the JWKS"
     );
 
-    // Exchanges: no proof → 401; a proof that passes the pre-checks for a
-    // known org → STS (a closed port) → 503; the next one within the second → 429.
+    // Exchanges: no proof → 401 (the client's first failure); a proof that
+    // passes the pre-checks for a known org → STS (a closed port) → 503, not
+    // the client's fault and, STS not having confirmed anyone, not charged to
+    // the org either: the next one is 503 again, not 429.
     let exchange = |proof: &str| {
         let (s, b) = read(
             http()
@@ -263,8 +266,21 @@ fn limits_errors_and_metadata_endpoints() {
         session_token: None,
     };
     let proof = make_proof(&creds, ORG, None, SystemTime::now()).unwrap();
-    let (s, v) = exchange(&proof);
-    assert_eq!((s, code(&v)), (503, "sts.Connect"), "{v}");
+    for _ in 0..2 {
+        let (s, v) = exchange(&proof);
+        assert_eq!((s, code(&v)), (503, "sts.Connect"), "{v}");
+    }
+    // An org without any rule is refused before STS: the client's second
+    // failure; its third, within the second, is refused with 429.
+    let unknown = make_proof(
+        &creds,
+        "9a9a9a9a-1b1b-4c4c-8d8d-0e0e0e0e0e0e",
+        None,
+        SystemTime::now(),
+    )
+    .unwrap();
+    let (s, v) = exchange(&unknown);
+    assert_eq!((s, code(&v)), (403, "unknown_org"), "{v}");
     let r = http()
         .post(format!("{url}/api/v2/delegated-token"))
         .header("Authorization", &format!("Delegated {proof}"))
@@ -277,20 +293,13 @@ fn limits_errors_and_metadata_endpoints() {
         .parse()
         .unwrap();
     assert!((1..=2).contains(&retry), "Retry-After {retry}");
-    // An org without any rule is refused before STS and before the limit.
-    let unknown = make_proof(
-        &creds,
-        "9a9a9a9a-1b1b-4c4c-8d8d-0e0e0e0e0e0e",
-        None,
-        SystemTime::now(),
-    )
-    .unwrap();
-    let (s, v) = exchange(&unknown);
-    assert_eq!((s, code(&v)), (403, "unknown_org"), "{v}");
 
     let (_, metrics) = read(http().get(format!("{url}/metrics")).call());
-    assert!(metrics.contains("outcome=\"rate_limited\"} 1"), "{metrics}");
-    assert!(metrics.contains("outcome=\"sts.Connect\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("outcome=\"client_rate_limited\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("outcome=\"sts.Connect\"} 2"), "{metrics}");
 }
 
 #[test]
@@ -401,4 +410,183 @@ fn a_configured_signing_key_is_used_and_none_is_generated() {
         !data.join("keys").exists(),
         "a key ring was generated despite a configured key"
     );
+}
+
+#[test]
+fn refused_writes_name_policy_files_relative_to_the_policies_directory() {
+    let f = start(None);
+    // The policy file's `test` expects shared@example.com for this session; a
+    // more specific mapping to another account breaks it, and the refusal
+    // names the test's location.
+    let (s, v) = post(
+        &f,
+        &f.rw,
+        &body(
+            "arn:aws:sts::123456789012:assumed-role/shared-role/s1",
+            "else@example.com",
+        ),
+    );
+    assert_eq!((s, code(&v)), (400, "invalid_arn_pattern"), "{v}");
+    let detail = v["errors"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("e2e.policy:"), "{detail}");
+    let text = v.to_string();
+    let dir = f._dir.display().to_string();
+    assert!(
+        !text.contains(&dir),
+        "a server path in the response: {text}"
+    );
+    assert!(
+        !text.contains(env!("CARGO_TARGET_TMPDIR")),
+        "a server path in the response: {text}"
+    );
+}
+
+#[test]
+fn no_control_byte_from_a_request_reaches_the_log() {
+    use crate::sts_support::encode_raw;
+    let f = start(None);
+    let url = &f.server.url;
+    let creds = AwsCredentials {
+        access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+        secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+        session_token: None,
+    };
+    let proof = make_proof(&creds, ORG, None, SystemTime::now()).unwrap();
+    // A complete forged audit line, with ANSI escapes that would hide the
+    // real one on a terminal, in the two parts that are base64 on the wire.
+    let forged =
+        "\n2099 INFO arnmap::audit: token issued account=mallory@x\r\x1b[1A\x1b[2K\u{9b}2K\x07\x00";
+    let mut by_url = arnmap::internals::wire::decode(&proof).unwrap();
+    by_url.url = format!("https://sts.amazonaws.com/{forged}");
+    let mut by_body = arnmap::internals::wire::decode(&proof).unwrap();
+    by_body.body = forged.as_bytes().to_vec();
+    for raw in [encode_raw(&by_url), encode_raw(&by_body)] {
+        let (s, b) = read(
+            http()
+                .post(format!("{url}/api/v2/delegated-token"))
+                .header("Authorization", &format!("Delegated {raw}"))
+                .send_empty(),
+        );
+        assert_eq!(s, 401, "{b}");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let log = loop {
+        let log = f.server.log();
+        if log.matches("mallory").count() >= 2 || std::time::Instant::now() > deadline {
+            break log;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(log.matches("mallory").count(), 2, "{log}");
+    for line in log.lines() {
+        if let Some(c) = line.chars().find(|c| c.is_control() && *c != '\t') {
+            panic!("control character {c:?} in the log line {line:?}");
+        }
+        if line.contains("mallory") {
+            assert!(line.contains("token refused"), "forged line: {line:?}");
+            assert!(!line.starts_with("2099"), "forged line: {line:?}");
+        }
+    }
+}
+
+/// Issue 11, item 2: silent connections are closed after the idle timeout,
+/// and connections that dribble a header line every 5 s after the
+/// header-read timeout, both counted from when they opened.
+#[test]
+fn silent_and_slow_connections_are_closed() {
+    use serve_support::{Behaviour, hold_connections};
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+    let f = start(Some(
+        "(limits: (header_read_timeout_secs: 2, idle_timeout_secs: 3, \
+         max_connections: 1000, max_connections_per_client: 300))",
+    ));
+    let give_up = Duration::from_secs(12);
+    let slow = {
+        let url = f.server.url.clone();
+        std::thread::spawn(move || {
+            hold_connections(
+                Ipv4Addr::LOCALHOST,
+                &url,
+                20,
+                Behaviour::Dribble(Duration::from_secs(5)),
+                give_up,
+            )
+        })
+    };
+    let silent = hold_connections(
+        Ipv4Addr::LOCALHOST,
+        &f.server.url,
+        200,
+        Behaviour::Silent,
+        give_up,
+    );
+    let slow = slow.join().unwrap();
+    let within = |closed: &[Option<Duration>], from: u64, to: u64| {
+        closed
+            .iter()
+            .filter(|c| {
+                c.is_some_and(|d| {
+                    d >= Duration::from_millis(from) && d <= Duration::from_millis(to)
+                })
+            })
+            .count()
+    };
+    assert_eq!(within(&silent, 2_500, 6_000), 200, "silent: {silent:?}");
+    assert_eq!(within(&slow, 1_500, 5_000), 20, "dribbling: {slow:?}");
+    // The service is still there.
+    assert_eq!(
+        read(http().get(format!("{}/healthz", f.server.url)).call()).0,
+        200
+    );
+}
+
+/// Issue 11, item 2: 300 idle sockets from one client, against a service
+/// whose open-file limit is 256, do not keep a new client's `/healthz` from
+/// being answered within 5 s: that client gets `max_connections_per_client`
+/// (32) connections and the rest are refused at once, and the global cap is
+/// lowered to fit the file limit.
+#[cfg(target_os = "linux")]
+#[test]
+fn idle_sockets_do_not_starve_a_new_client() {
+    use serve_support::{Behaviour, hold_connections};
+    use std::net::Ipv4Addr;
+    use std::time::{Duration, Instant};
+    let dir = temp_dir("idle");
+    let policies = write_policy(&dir);
+    let server = Server::start_with_open_files(&dir.join("data"), &policies, &[], 256);
+    let held = {
+        let url = server.url.clone();
+        std::thread::spawn(move || {
+            hold_connections(
+                Ipv4Addr::new(127, 0, 0, 2),
+                &url,
+                300,
+                Behaviour::Silent,
+                Duration::from_secs(8),
+            )
+        })
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    let started = Instant::now();
+    let answer = agent.get(format!("{}/healthz", server.url)).call();
+    let took = started.elapsed();
+    let held = held.join().unwrap();
+    let status = answer.map(|r| r.status().as_u16());
+    assert!(
+        matches!(status, Ok(200)) && took < Duration::from_secs(5),
+        "/healthz: {status:?} after {took:?}\n{}",
+        server.log()
+    );
+    let refused = held
+        .iter()
+        .filter(|c| c.is_some_and(|d| d < Duration::from_secs(2)))
+        .count();
+    assert!(refused >= 268, "{refused} of 300 refused at once");
+    assert!(server.log().contains("open-file limit"), "{}", server.log());
 }

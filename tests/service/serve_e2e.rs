@@ -303,3 +303,134 @@ fn acknowledged_writes_survive_sigkill() {
     // SIGTERM: a graceful stop with status 0.
     assert!(server.terminate(), "{}", server.log());
 }
+
+/// Issue 11, item 1: a flood of forged proofs (well-formed, their signature
+/// tampered with after signing) naming org ORG, from one client, does not use
+/// up ORG's budget: its legitimate exchanges during and after all get 200;
+/// the flooding client is cut off with 429 before STS is asked.
+#[test]
+fn forged_proofs_do_not_exhaust_the_org_budget() {
+    let Some(venv) = venv() else { return };
+    let moto = Moto::start(&venv, 4);
+    let principals: Value =
+        serde_json::from_str(&python(&venv, "setup_principals.py", &[&moto.url()], &[])).unwrap();
+    let role = &principals["role"];
+    let env = [
+        ("AWS_ACCESS_KEY_ID", role["access_key_id"].as_str().unwrap()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            role["secret_access_key"].as_str().unwrap(),
+        ),
+        ("AWS_SESSION_TOKEN", role["session_token"].as_str().unwrap()),
+    ];
+    let dir = temp_dir("flood");
+    let policies = write_policy(&dir);
+    std::fs::write(
+        policies.join("flood.policy"),
+        format!(
+            "org \"{ORG}\" {{\n    map \"arn:aws:sts::123456789012:assumed-role/terraform-runner\" to \"tf@example.com\"\n}}\n"
+        ),
+    )
+    .unwrap();
+    let config = dir.join("serve.ron");
+    std::fs::write(
+        &config,
+        "(limits: (exchanges_per_second: 5, exchange_burst: 10, \
+          client_failures_per_second: 1, client_failure_burst: 20))",
+    )
+    .unwrap();
+    let mut extra = sts_override(&moto);
+    extra.extend(["--config".into(), config.display().to_string()]);
+    let server = Server::start(&dir.join("data"), &policies, &extra);
+    let proof = python(&venv, "dd_proof.py", &[ORG], &env);
+    let agent = http();
+    let (status, v) = exchange(&agent, &server.url, &proof);
+    assert_eq!(status, 200, "{v}");
+
+    // The forgery: the last hex digit of the signature changed.
+    let authorization = sts_support::header(&proof, "authorization");
+    let flipped = match authorization.chars().last().unwrap() {
+        '0' => '1',
+        _ => '0',
+    };
+    let forged_authorization = format!("{}{flipped}", &authorization[..authorization.len() - 1]);
+    let forged = sts_support::with_header(&proof, "authorization", &forged_authorization);
+    // From this test's own client it is refused by STS.
+    let (status, v) = exchange(&agent, &server.url, &forged);
+    assert_eq!((status, code(&v)), (401, "sts.BadSignature"), "{v}");
+
+    let started = std::time::Instant::now();
+    let flood = {
+        let (url, forged) = (server.url.clone(), forged.clone());
+        std::thread::spawn(move || {
+            serve_support::flood_from(
+                std::net::Ipv4Addr::new(127, 0, 0, 2),
+                &url,
+                &forged,
+                400,
+                16,
+                std::time::Duration::from_millis(100),
+            )
+        })
+    };
+    let mut legit = Vec::new();
+    while !flood.is_finished() {
+        let t = std::time::Instant::now();
+        let (status, v) = exchange(&agent, &server.url, &proof);
+        legit.push((status, t.elapsed(), v));
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let flooded = flood.join().unwrap();
+    let flood_secs = started.elapsed().as_secs_f64();
+    let during = legit.len();
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        let (status, v) = exchange(&agent, &server.url, &proof);
+        legit.push((status, t.elapsed(), v));
+    }
+    let ok = legit.iter().filter(|(s, _, _)| *s == 200).count();
+    let mut latencies: Vec<_> = legit.iter().map(|(_, d, _)| *d).collect();
+    latencies.sort();
+    let p99 = latencies[(latencies.len() * 99).div_ceil(100) - 1];
+    let count = |s: u16| flooded.iter().filter(|&&x| x == s).count();
+    eprintln!(
+        "flood: {} forged proofs in {flood_secs:.1} s: {} × 401, {} × 429, {} other; \
+         legitimate: {ok}/{} × 200 ({during} during the flood), p99 {p99:?}",
+        flooded.len(),
+        count(401),
+        count(429),
+        flooded.len() - count(401) - count(429),
+        legit.len()
+    );
+    for (status, _, v) in &legit {
+        assert_eq!(
+            *status, 200,
+            "a legitimate exchange during or after the flood: {v}"
+        );
+    }
+    assert!(
+        during >= 3,
+        "only {during} legitimate exchanges during the flood"
+    );
+    assert_eq!(flooded.len(), 400);
+    assert_eq!(count(401) + count(429), 400, "{flooded:?}");
+    // The client's burst, plus what its rate refilled meanwhile.
+    assert!(
+        count(401) <= 20 + flood_secs.ceil() as usize,
+        "{} forged proofs reached STS",
+        count(401)
+    );
+
+    // The org's own limit still holds for confirmed, mapped callers.
+    let mut limited = None;
+    for _ in 0..30 {
+        let (status, v) = exchange(&agent, &server.url, &proof);
+        if status == 429 {
+            limited = Some(v);
+            break;
+        }
+        assert_eq!(status, 200, "{v}");
+    }
+    let limited = limited.expect("30 exchanges at once stayed within 5/s, burst 10");
+    assert_eq!(code(&limited), "rate_limited", "{limited}");
+}

@@ -95,7 +95,38 @@ pub struct Server {
 impl Server {
     /// Starts the service on a kernel-picked port with `extra` arguments.
     pub fn start(data: &Path, policies: &Path, extra: &[String]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_arnmap"))
+        Server::start_command(
+            Command::new(env!("CARGO_BIN_EXE_arnmap")),
+            data,
+            policies,
+            extra,
+        )
+    }
+
+    /// [`Server::start`] with the service's open-file soft limit set to
+    /// `open_files` (through `sh -c 'ulimit -n N; exec …'`, Unix).
+    pub fn start_with_open_files(
+        data: &Path,
+        policies: &Path,
+        extra: &[String],
+        open_files: u32,
+    ) -> Server {
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            &format!("ulimit -n {open_files} && exec \"$0\" \"$@\""),
+            env!("CARGO_BIN_EXE_arnmap"),
+        ]);
+        Server::start_command(command, data, policies, extra)
+    }
+
+    fn start_command(
+        mut command: Command,
+        data: &Path,
+        policies: &Path,
+        extra: &[String],
+    ) -> Server {
+        let mut child = command
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .arg("--data-dir")
@@ -184,4 +215,152 @@ pub fn read(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> 
     let status = response.status().as_u16();
     let body = response.body_mut().read_to_string().unwrap_or_default();
     (status, body)
+}
+
+/// Sends `count` `POST /api/v2/delegated-token` with `proof`, from the
+/// loopback address `source` (e.g. `127.0.0.2`, another client than the
+/// tests' `127.0.0.1`), `workers` at a time, each worker pausing `pause`
+/// between its requests; one connection per request. Returns every status
+/// (0: no answer within 10 s). Loopback only, bounded by `count`.
+pub fn flood_from(
+    source: std::net::Ipv4Addr,
+    url: &str,
+    proof: &str,
+    count: usize,
+    workers: usize,
+    pause: Duration,
+) -> Vec<u16> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("http://IP:PORT");
+    assert!(addr.ip().is_loopback() && source.is_loopback());
+    let request = format!(
+        "POST /api/v2/delegated-token HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Delegated {proof}\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let request = Arc::new(request);
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..workers {
+            let (request, next) = (Arc::clone(&request), Arc::clone(&next));
+            tasks.push(tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                while next.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < count {
+                    let one = async {
+                        let socket = tokio::net::TcpSocket::new_v4().ok()?;
+                        socket.bind((source, 0).into()).ok()?;
+                        let mut stream = socket.connect(addr).await.ok()?;
+                        stream.write_all(request.as_bytes()).await.ok()?;
+                        let mut response = Vec::new();
+                        stream.read_to_end(&mut response).await.ok()?;
+                        let head = String::from_utf8_lossy(&response);
+                        head.get(9..12)?.parse::<u16>().ok()
+                    };
+                    let status = tokio::time::timeout(Duration::from_secs(10), one)
+                        .await
+                        .ok()
+                        .flatten()
+                        .unwrap_or(0);
+                    statuses.push(status);
+                    tokio::time::sleep(pause).await;
+                }
+                statuses
+            }));
+        }
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.unwrap_or_default());
+        }
+        all
+    })
+}
+
+/// What a held connection does.
+#[derive(Debug, Clone, Copy)]
+pub enum Behaviour {
+    /// Sends nothing.
+    Silent,
+    /// Sends a request line at once, then one header line every so often,
+    /// never the blank line that ends the head.
+    Dribble(Duration),
+}
+
+/// Opens `count` connections to `url` from the loopback address `source`,
+/// each behaving as told, and returns for each how long after opening the
+/// server closed it (`None`: still open after `give_up`, or the connection
+/// failed). Loopback only; bounded by `count` and `give_up`.
+pub fn hold_connections(
+    source: std::net::Ipv4Addr,
+    url: &str,
+    count: usize,
+    behaviour: Behaviour,
+    give_up: Duration,
+) -> Vec<Option<Duration>> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("http://IP:PORT");
+    assert!(addr.ip().is_loopback() && source.is_loopback());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let mut tasks = Vec::new();
+        for _ in 0..count {
+            let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+            socket.bind((source, 0).into()).expect("bind");
+            let Ok(mut stream) = socket.connect(addr).await else {
+                tasks.push(None);
+                continue;
+            };
+            let opened = std::time::Instant::now();
+            tasks.push(Some(tokio::spawn(async move {
+                let held = async {
+                    let mut buf = [0u8; 1024];
+                    if let Behaviour::Dribble(every) = behaviour {
+                        let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\n").await;
+                        for i in 0.. {
+                            match tokio::time::timeout(every, stream.read(&mut buf)).await {
+                                Ok(Ok(0) | Err(_)) => return,
+                                Ok(Ok(_)) => {}
+                                Err(_) => {
+                                    let line = format!("X-Slow-{i}: 1\r\n");
+                                    if stream.write_all(line.as_bytes()).await.is_err() {
+                                        return;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    loop {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {}
+                        }
+                    }
+                };
+                tokio::time::timeout(give_up.saturating_sub(opened.elapsed()), held)
+                    .await
+                    .ok()
+                    .map(|()| opened.elapsed())
+            })));
+        }
+        let mut closed = Vec::new();
+        for task in tasks {
+            closed.push(match task {
+                Some(task) => task.await.ok().flatten(),
+                None => None,
+            });
+        }
+        closed
+    })
 }
