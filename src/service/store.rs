@@ -181,6 +181,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        migrate_mapping_sequence(&conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -315,6 +316,19 @@ impl Store {
     /// Inserts a mapping, durably. A pattern already mapped in the org is
     /// [`StoreError::Duplicate`].
     pub fn insert_mapping(&self, mapping: &StoredMapping) -> Result<(), StoreError> {
+        self.insert_mapping_if(mapping, || true).map(|_| ())
+    }
+
+    /// Inserts a mapping, durably, after the org's other mappings in the
+    /// stored sequence, if `proceed()` — asked inside the transaction, just
+    /// before the commit — says yes; otherwise rolls back and returns false
+    /// (nothing was written). A pattern already mapped in the org is
+    /// [`StoreError::Duplicate`].
+    pub fn insert_mapping_if(
+        &self,
+        mapping: &StoredMapping,
+        proceed: impl FnOnce() -> bool,
+    ) -> Result<bool, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let existing: Option<String> = tx
@@ -328,8 +342,8 @@ impl Store {
             return Err(StoreError::Duplicate(id));
         }
         tx.execute(
-            "INSERT INTO mappings (id, org, account_identifier, arn_pattern, created)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO mappings (id, org, account_identifier, arn_pattern, created, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(seq), 0) + 1 FROM mappings))",
             params![
                 mapping.id,
                 mapping.org,
@@ -338,8 +352,35 @@ impl Store {
                 mapping.created
             ],
         )?;
+        if !proceed() {
+            tx.rollback()?;
+            return Ok(false);
+        }
         tx.commit()?;
-        Ok(())
+        Ok(true)
+    }
+
+    /// Deletes a mapping of `org` if `proceed()` — asked inside the
+    /// transaction, just before the commit — says yes. `None`: rolled back,
+    /// nothing deleted; `Some(false)`: there was no such mapping.
+    pub fn delete_mapping_if(
+        &self,
+        org: &str,
+        id: &str,
+        proceed: impl FnOnce() -> bool,
+    ) -> Result<Option<bool>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "DELETE FROM mappings WHERE org = ?1 AND id = ?2",
+            params![org, id],
+        )?;
+        if !proceed() {
+            tx.rollback()?;
+            return Ok(None);
+        }
+        tx.commit()?;
+        Ok(Some(n > 0))
     }
 
     /// Deletes a mapping of `org`; false when there was none.
@@ -364,12 +405,14 @@ impl Store {
             .optional()?)
     }
 
-    /// The mappings of `org`, oldest first.
+    /// The mappings of `org`, oldest first: in the stored sequence, so the
+    /// order (the declaration order of their rules) is the same before and
+    /// after a restart.
     pub fn mappings(&self, org: &str) -> Result<Vec<StoredMapping>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT id, org, account_identifier, arn_pattern, created FROM mappings
-             WHERE org = ?1 ORDER BY created, id",
+             WHERE org = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map(params![org], row_to_mapping)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -382,6 +425,30 @@ impl Store {
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Gives `mappings` its `seq` column (a stored, monotonic sequence: the
+/// order of mappings within an org) if it has none yet, numbering existing
+/// rows in the order they were read before (`created`, then `id`).
+fn migrate_mapping_sequence(conn: &Connection) -> Result<(), StoreError> {
+    let has_seq = conn
+        .prepare("SELECT 1 FROM pragma_table_info('mappings') WHERE name = 'seq'")?
+        .exists([])?;
+    if !has_seq {
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             ALTER TABLE mappings ADD COLUMN seq INTEGER;
+             UPDATE mappings SET seq = (
+                 SELECT n FROM (
+                     SELECT id AS rid, ROW_NUMBER() OVER (ORDER BY created, id) AS n
+                     FROM mappings
+                 ) WHERE rid = mappings.id
+             );
+             COMMIT;",
+        )?;
+    }
+    conn.execute_batch("CREATE UNIQUE INDEX IF NOT EXISTS mappings_by_seq ON mappings (org, seq);")?;
+    Ok(())
 }
 
 fn row_to_mapping(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMapping> {

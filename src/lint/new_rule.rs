@@ -1,0 +1,173 @@
+//! One new rule linted against the rules it can meet: what a service runs
+//! when a persona-mapping write arrives. The cost is one pair question per
+//! rule of the org (most answered by the cheap pre-filters), not one per pair
+//! of the org's rules.
+//!
+//! The new rule lives in the org's own policy (compiled apart from the shared
+//! policy files, declared after every file rule); the others are the org's
+//! file rules and, when asked, its other own rules. Unlike [`super::lint`],
+//! an ambiguity question that cannot be decided within the analysis budget is
+//! an error: a write is refused rather than accepted unchecked.
+
+use crate::arn::identity::CallerIdentity;
+use crate::engine::policy::CompiledPolicy;
+use crate::engine::precedence::precedence_key;
+use crate::lint::automaton::TooComplex;
+use crate::lint::overlap::{self, Prefilter};
+use crate::lint::pairs::{self, Names};
+use crate::lint::{Context, Options, empty};
+use crate::policy::diagnostic::{Code, Diagnostic};
+use crate::policy::source::Span;
+use crate::rule::Rule;
+
+/// Names rules of two policies: the shared files and the org's own.
+struct Joint<'a> {
+    files: &'a CompiledPolicy,
+    own: &'a Context<'a>,
+}
+
+impl Joint<'_> {
+    fn is_own(&self, rule: &Rule) -> bool {
+        self.own
+            .policy
+            .rules()
+            .as_ptr_range()
+            .contains(&std::ptr::from_ref(rule))
+    }
+
+    /// Declaration order across both: every file rule first.
+    fn order(&self, rule: &Rule) -> (bool, u32) {
+        (self.is_own(rule), rule.decl)
+    }
+}
+
+impl Names for Joint<'_> {
+    fn id(&self, rule: &Rule) -> String {
+        rule.id.to_string()
+    }
+    fn location(&self, rule: &Rule) -> String {
+        if self.is_own(rule) {
+            return self.own.location(rule);
+        }
+        self.files
+            .sources()
+            .locate(rule.span)
+            .map_or("?".into(), |(f, l, c)| format!("{f}:{l}:{c}"))
+    }
+    fn pattern_span(&self, rule: &Rule) -> Span {
+        if self.is_own(rule) {
+            self.own.pattern_span(rule)
+        } else {
+            rule.span
+        }
+    }
+    fn declared_before(&self, a: &Rule, b: &Rule) -> bool {
+        self.order(a) < self.order(b)
+    }
+}
+
+/// Which rules a new rule is linted against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Against {
+    /// The org's file rules and its other own rules (a write).
+    All,
+    /// The org's file rules only (own rules already checked against each
+    /// other, e.g. stored mappings after the files changed).
+    Files,
+}
+
+/// Lints the rule of `own` named `rule` (a rule of `org`) against the rules
+/// of `org` it can meet: a pattern that matches no caller, a duplicate with
+/// another effect, an ambiguous equal-specificity overlap (or one that cannot
+/// be decided within the budget: an error too), and being shadowed
+/// (a warning). Diagnostics about the new rule carry spans into `own`'s
+/// sources. Test blocks are not run here (they need the combined decision).
+pub fn lint_new_rule(
+    files: &CompiledPolicy,
+    own: &CompiledPolicy,
+    org: &str,
+    rule: &str,
+    against: Against,
+) -> Vec<Diagnostic> {
+    let ctx = Context::new(own, Options { org: Some(org) });
+    let names = Joint { files, own: &ctx };
+    let Some((own_org, _)) = own.org(org) else {
+        return Vec::new();
+    };
+    let own_rules = ctx.rules(own_org);
+    let Some(new) = own_rules.iter().copied().find(|r| r.id.as_text() == rule) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Diagnostic> = Vec::new();
+    out.extend(empty::finding(&names, new));
+    let file_rules: Vec<&Rule> = files
+        .org(org)
+        .map(|(_, o)| {
+            o.rules
+                .iter()
+                .filter_map(|&r| files.rules().get(r as usize))
+                .collect()
+        })
+        .unwrap_or_default();
+    let others = file_rules.iter().map(|&r| (r, false)).chain(
+        own_rules
+            .iter()
+            .filter(|&&r| against == Against::All && !std::ptr::eq(r, new))
+            .map(|&r| (r, true)),
+    );
+    let example = overlap::example(&new.pattern)
+        .map(|arn| arn.and_then(|arn| CallerIdentity::parse_arn(&arn).ok()));
+    let filter = Prefilter::new(&new.pattern);
+    let new_key = {
+        let (l, a, d) = precedence_key(new);
+        (l, a, true, d)
+    };
+    let mut reported: Vec<Code> = Vec::new();
+    for (other, is_own) in others {
+        let same_pattern = other.pattern.as_str() == new.pattern.as_str();
+        if !(same_pattern || filter.may_overlap(&Prefilter::new(&other.pattern)))
+            || !pairs::may_meet(other, new)
+        {
+            continue;
+        }
+        let other_first = {
+            let (l, a, d) = precedence_key(other);
+            (l, a, is_own, d) < new_key
+        };
+        let found = match pairs::pair(&names, other, new, other_first, example.as_ref()) {
+            Ok(found) => found,
+            Err(TooComplex) => undecided(&names, other, new),
+        };
+        if let Some(d) = found
+            && !reported.contains(&(d.code))
+        {
+            reported.push(d.code);
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// A pair question that could not be decided within the budget: an error
+/// when it is whether the two can be ambiguous, else nothing (shadowing is a
+/// warning at most).
+fn undecided(names: &dyn Names, a: &Rule, b: &Rule) -> Option<Diagnostic> {
+    match pairs::ambiguity(names, a, b) {
+        Ok(_) => None,
+        Err(TooComplex) => Some(
+            Diagnostic::error(
+                Code::AnalysisLimit,
+                names.pattern_span(b),
+                format!(
+                    "whether rules `{}` and `{}` ({}) can match the same caller with equal specificity and different targets could not be decided within the analysis budget; the rule is refused rather than accepted unchecked",
+                    names.id(b),
+                    names.id(a),
+                    names.location(a)
+                ),
+            )
+            .with_label("undecided overlap")
+            .with_help("simplify the pattern (fewer `?` after a `*`), make it more or less specific than the other rule, or give both the same target")
+            .with_rule(names.id(b)),
+        ),
+    }
+}
