@@ -252,6 +252,17 @@ impl OrgPolicies {
         out
     }
 
+    /// Decides for a caller in `org` with the policy in force (the files and
+    /// the org's mappings merged by precedence); `Err` when the org is
+    /// quarantined.
+    pub fn decide(
+        &self,
+        org: &str,
+        caller: &Caller<'_>,
+    ) -> Result<crate::engine::decision::Decision, OrgUnavailable> {
+        Ok(self.policy_for(org)?.decide(org, caller))
+    }
+
     /// Is `org` quarantined?
     pub fn is_quarantined(&self, org: &str) -> bool {
         matches!(self.table.load().get(org), Some(OrgState::Quarantined(_)))
