@@ -243,12 +243,11 @@ impl<P: PolicySource> TokenExchange<P> {
         let checked = decoded
             .and_then(|d| d.precheck(org, now, &self.verifier.config().proof))
             .map_err(VerifyError::from)?;
-        let policy = self
-            .policies
-            .policy_for(org)
-            .map_err(|OrgUnavailable| ExchangeError::OrgUnavailable {
+        let policy = self.policies.policy_for(org).map_err(|OrgUnavailable| {
+            ExchangeError::OrgUnavailable {
                 org: org.to_owned(),
-            })?;
+            }
+        })?;
         if !policy.knows(org) {
             return Err(ExchangeError::UnknownOrg {
                 org: org.to_owned(),

@@ -6,8 +6,8 @@
 
 use crate::lint::Context;
 use crate::lint::overlap;
-use crate::policy::diagnostic::{Code, Diagnostic};
 use crate::lint::pairs::Names;
+use crate::policy::diagnostic::{Code, Diagnostic};
 use crate::rule::{OrgId, Rule};
 
 /// Runs the check on one org.

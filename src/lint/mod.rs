@@ -43,7 +43,7 @@ pub mod overlap;
 pub(crate) mod pairs;
 pub(crate) mod report;
 
-pub use new_rule::{Against, lint_new_rule};
+pub use new_rule::{Against, lint_new_rule, lint_own_rules_against_files};
 pub use report::{Record, records, sarif};
 pub(crate) mod template;
 

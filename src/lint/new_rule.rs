@@ -95,12 +95,36 @@ pub fn lint_new_rule(
         return Vec::new();
     };
     let own_rules = ctx.rules(own_org);
-    let Some(new) = own_rules.iter().copied().find(|r| r.id.as_text() == rule) else {
+    let file_rules = file_rules(files, org);
+    match own_rules.iter().copied().find(|r| r.id.as_text() == rule) {
+        Some(new) => lint_one(&names, &file_rules, &own_rules, new, against),
+        None => Vec::new(),
+    }
+}
+
+/// [`lint_new_rule`] with [`Against::Files`] for every rule of `org` in
+/// `own` (parsing `own` once): what a change of the files can break.
+pub fn lint_own_rules_against_files(
+    files: &CompiledPolicy,
+    own: &CompiledPolicy,
+    org: &str,
+) -> Vec<Diagnostic> {
+    let ctx = Context::new(own, Options { org: Some(org) });
+    let names = Joint { files, own: &ctx };
+    let Some((own_org, _)) = own.org(org) else {
         return Vec::new();
     };
-    let mut out: Vec<Diagnostic> = Vec::new();
-    out.extend(empty::finding(&names, new));
-    let file_rules: Vec<&Rule> = files
+    let own_rules = ctx.rules(own_org);
+    let file_rules = file_rules(files, org);
+    own_rules
+        .iter()
+        .flat_map(|new| lint_one(&names, &file_rules, &own_rules, new, Against::Files))
+        .collect()
+}
+
+/// The file rules of `org`.
+fn file_rules<'p>(files: &'p CompiledPolicy, org: &str) -> Vec<&'p Rule> {
+    files
         .org(org)
         .map(|(_, o)| {
             o.rules
@@ -108,15 +132,38 @@ pub fn lint_new_rule(
                 .filter_map(|&r| files.rules().get(r as usize))
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn lint_one(
+    names: &Joint<'_>,
+    file_rules: &[&Rule],
+    own_rules: &[&Rule],
+    new: &Rule,
+    against: Against,
+) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::new();
+    // One caller of the new rule (for the shadowing question). Whether the
+    // pattern matches anyone at all does not depend on other rules: asked
+    // on a write, not when stored rules are checked against new files.
+    let mut example = None;
+    if against == Against::All {
+        let found = overlap::example(&new.pattern);
+        if let Ok(None) = found {
+            out.extend(empty::finding(names, new));
+        }
+        example = Some(found);
+    }
     let others = file_rules.iter().map(|&r| (r, false)).chain(
         own_rules
             .iter()
-            .filter(|&&r| against == Against::All && !std::ptr::eq(r, new))
+            .filter(move |&&r| against == Against::All && !std::ptr::eq(r, new))
             .map(|&r| (r, true)),
     );
-    let example = overlap::example(&new.pattern)
-        .map(|arn| arn.and_then(|arn| CallerIdentity::parse_arn(&arn).ok()));
+    let as_caller = |found: Result<Option<String>, TooComplex>| {
+        found.map(|arn| arn.and_then(|arn| CallerIdentity::parse_arn(&arn).ok()))
+    };
+    let mut example = example.map(as_caller);
     let filter = Prefilter::new(&new.pattern);
     let new_key = {
         let (l, a, d) = precedence_key(new);
@@ -134,9 +181,10 @@ pub fn lint_new_rule(
             let (l, a, d) = precedence_key(other);
             (l, a, is_own, d) < new_key
         };
-        let found = match pairs::pair(&names, other, new, other_first, example.as_ref()) {
+        let example = example.get_or_insert_with(|| as_caller(overlap::example(&new.pattern)));
+        let found = match check_pair(names, other, new, other_first, example.as_ref()) {
             Ok(found) => found,
-            Err(TooComplex) => undecided(&names, other, new),
+            Err(TooComplex) => Some(undecided(names, other, new)),
         };
         if let Some(d) = found
             && !reported.contains(&(d.code))
@@ -148,26 +196,40 @@ pub fn lint_new_rule(
     out
 }
 
-/// A pair question that could not be decided within the budget: an error
-/// when it is whether the two can be ambiguous, else nothing (shadowing is a
-/// warning at most).
-fn undecided(names: &dyn Names, a: &Rule, b: &Rule) -> Option<Diagnostic> {
-    match pairs::ambiguity(names, a, b) {
-        Ok(_) => None,
-        Err(TooComplex) => Some(
-            Diagnostic::error(
-                Code::AnalysisLimit,
-                names.pattern_span(b),
-                format!(
-                    "whether rules `{}` and `{}` ({}) can match the same caller with equal specificity and different targets could not be decided within the analysis budget; the rule is refused rather than accepted unchecked",
-                    names.id(b),
-                    names.id(a),
-                    names.location(a)
-                ),
-            )
-            .with_label("undecided overlap")
-            .with_help("simplify the pattern (fewer `?` after a `*`), make it more or less specific than the other rule, or give both the same target")
-            .with_rule(names.id(b)),
-        ),
+/// The finding about `b` that `a` causes: a duplicate, an ambiguity, or
+/// shadowing. `Err` only when the ambiguity question cannot be decided within
+/// the budget (an undecidable shadowing question is skipped: a warning at most).
+fn check_pair(
+    names: &dyn Names,
+    a: &Rule,
+    b: &Rule,
+    a_first: bool,
+    b_example: Result<&Option<CallerIdentity>, &TooComplex>,
+) -> Result<Option<Diagnostic>, TooComplex> {
+    if a.pattern.as_str() == b.pattern.as_str()
+        && pairs::condition_key(a) == pairs::condition_key(b)
+    {
+        return Ok(Some(pairs::duplicate(names, a, b)));
     }
+    if let Some(ambiguous) = pairs::ambiguity(names, a, b)? {
+        return Ok(Some(ambiguous));
+    }
+    Ok(pairs::shadowing(names, a, b, a_first, b_example).unwrap_or(None))
+}
+
+/// A pair whose ambiguity could not be decided within the budget: an error.
+fn undecided(names: &dyn Names, a: &Rule, b: &Rule) -> Diagnostic {
+    Diagnostic::error(
+        Code::AnalysisLimit,
+        names.pattern_span(b),
+        format!(
+            "whether rules `{}` and `{}` ({}) can match the same caller with equal specificity and different targets could not be decided within the analysis budget; the rule is refused rather than accepted unchecked",
+            names.id(b),
+            names.id(a),
+            names.location(a)
+        ),
+    )
+    .with_label("undecided overlap")
+    .with_help("simplify the pattern (fewer `?` after a `*`), make it more or less specific than the other rule, or give both the same target")
+    .with_rule(names.id(b))
 }

@@ -94,14 +94,14 @@ fn target(rule: &Rule) -> Option<String> {
     }
 }
 
-fn condition_key(rule: &Rule) -> Option<String> {
+pub(crate) fn condition_key(rule: &Rule) -> Option<String> {
     rule.condition.as_ref().map(|c| format!("{c:?}"))
 }
 
 /// The diagnostic about `b` that `a` causes, if any. `a_first`: `a` precedes
 /// `b` in precedence order.
 /// `b_example`: a caller `b` matches (`None` when it matches none).
-pub(crate) fn pair(
+fn pair(
     ctx: &dyn Names,
     a: &Rule,
     b: &Rule,
@@ -146,7 +146,11 @@ pub(crate) fn duplicate(ctx: &dyn Names, a: &Rule, b: &Rule) -> Diagnostic {
 
 /// Two maps, `a` declared first, that can match one caller with equal
 /// specificity and different targets (reported once, on the later one).
-pub(crate) fn ambiguity(ctx: &dyn Names, a: &Rule, b: &Rule) -> Result<Option<Diagnostic>, TooComplex> {
+pub(crate) fn ambiguity(
+    ctx: &dyn Names,
+    a: &Rule,
+    b: &Rule,
+) -> Result<Option<Diagnostic>, TooComplex> {
     let both_maps = matches!((&a.effect, &b.effect), (Effect::Map(_), Effect::Map(_)));
     if !(both_maps
         && ctx.declared_before(a, b)

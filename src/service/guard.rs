@@ -57,7 +57,11 @@ pub fn timed_out() -> ApiError {
 /// The request deadline: other requests are cut off at it with a JSON:API
 /// 408; persona-mapping writes get it as a [`Deadline`] extension and
 /// enforce it before they commit.
-pub async fn deadline(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+pub async fn deadline(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let limit = Duration::from_secs(state.config.limits.request_timeout_secs);
     let deadline = Deadline(Instant::now() + limit);
     if is_mapping_write(&request) {

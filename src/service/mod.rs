@@ -236,8 +236,8 @@ pub(crate) fn first_error(diags: &crate::policy::diagnostic::Diagnostics) -> Str
 
 /// Lints every org's stored mappings against the policy files (what a change
 /// of the files can break) and quarantines an org whose mappings now conflict
-/// with them. Runs after the service listens; holds each org's write lock
-/// while it checks that org.
+/// with them. Runs after the service listens, without holding the orgs'
+/// write locks while it lints.
 pub fn check_stored_mappings(state: &AppState) {
     let orgs = match state.store.orgs_with_mappings() {
         Ok(orgs) => orgs,
@@ -247,29 +247,39 @@ pub fn check_stored_mappings(state: &AppState) {
         }
     };
     for org in orgs {
-        let lock = state.org_write_lock(&org);
-        let _writer = lock.blocking_lock();
-        if state.policies.is_quarantined(&org) {
-            continue;
-        }
-        let mappings = match state.store.mappings(&org) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::error!(error = %e, "store failure while checking the stored mappings");
+        // Checked without the org's write lock (writes go on), then confirmed
+        // under it: the mappings must be the ones checked.
+        for _ in 0..3 {
+            if state.policies.is_quarantined(&org) {
+                break;
+            }
+            let mappings = match state.store.mappings(&org) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::error!(error = %e, "store failure while checking the stored mappings");
+                    break;
+                }
+            };
+            let checked = state
+                .policies
+                .compile_stored(&org, &mappings)
+                .and_then(|own| state.policies.lint_stored(&org, &mappings, &own));
+            let Err((sources, diags)) = checked else {
+                break;
+            };
+            let lock = state.org_write_lock(&org);
+            let _writer = lock.blocking_lock();
+            let unchanged = state
+                .store
+                .mappings(&org)
+                .is_ok_and(|now| now.iter().map(|m| &m.id).eq(mappings.iter().map(|m| &m.id)));
+            if !unchanged {
                 continue;
             }
-        };
-        let checked = state
-            .policies
-            .compile_stored(&org, &mappings)
-            .and_then(|own| {
-                state.policies.lint_stored(&org, &mappings, &own)?;
-                Ok(own)
-            });
-        if let Err((sources, diags)) = checked {
             let rendered = diags.render(&sources, false);
             tracing::error!(org = %org, diagnostics = %rendered, "the stored persona mappings of this org no longer lint with the policy files; the org is quarantined (its exchanges get 503 org_unavailable)");
             state.policies.quarantine(&org, first_error(&diags));
+            break;
         }
     }
     state

@@ -162,16 +162,11 @@ impl OrgPolicies {
         mappings: &[StoredMapping],
         own: &CompiledPolicy,
     ) -> Result<(), Refused> {
-        let mut errors = Vec::new();
-        for m in mappings {
-            let findings = lint::lint_new_rule(&self.base, own, org, &m.id, lint::Against::Files);
-            errors.extend(
-                findings
-                    .into_iter()
-                    .filter(Diagnostic::is_error)
-                    .map(|d| self.rebase(d)),
-            );
-        }
+        let errors: Vec<Diagnostic> = lint::lint_own_rules_against_files(&self.base, own, org)
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .map(|d| self.rebase(d))
+            .collect();
         if errors.is_empty() {
             return Ok(());
         }

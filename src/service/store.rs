@@ -447,7 +447,9 @@ fn migrate_mapping_sequence(conn: &Connection) -> Result<(), StoreError> {
              COMMIT;",
         )?;
     }
-    conn.execute_batch("CREATE UNIQUE INDEX IF NOT EXISTS mappings_by_seq ON mappings (org, seq);")?;
+    conn.execute_batch(
+        "CREATE UNIQUE INDEX IF NOT EXISTS mappings_by_seq ON mappings (org, seq);",
+    )?;
     Ok(())
 }
 
