@@ -530,3 +530,94 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutdown signal received; draining");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arn::identity::CallerIdentity;
+    use crate::engine::decision::Decision;
+    use crate::rule::condition::Caller;
+    use axum::extract::State;
+    use axum::http::HeaderValue;
+
+    const ORG: &str = "0b5c9b6e-8a3e-4b6f-9d3f-2f1c7a2b9e10";
+
+    fn config(dir: &Path) -> ServeConfig {
+        let policies = dir.join("policies");
+        std::fs::create_dir_all(&policies).unwrap();
+        ServeConfig {
+            data_dir: dir.join("data"),
+            policies: vec![policies],
+            ..ServeConfig::default()
+        }
+    }
+
+    fn decide(state: &AppState, arn: &str) -> Decision {
+        let id = CallerIdentity::parse_arn(arn).unwrap();
+        let caller = Caller {
+            identity: &id,
+            region: None,
+        };
+        state.policies.decide(ORG, &caller).unwrap()
+    }
+
+    /// Item 7: two overlapping mappings of equal specificity (and one account,
+    /// so lint accepts them) decide by declaration order; that order is the
+    /// stored sequence, so the deciding mapping is the same when written and
+    /// after every restart (not the order of their random UUIDs).
+    #[test]
+    fn the_deciding_mapping_survives_restarts() {
+        let dir = std::env::temp_dir().join(format!(
+            "arnmap-order-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        let state = build_state(config(&dir)).unwrap();
+        let keys = state
+            .store
+            .create_keys(ORG, &[Permission::Read, Permission::Write])
+            .unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("dd-api-key", HeaderValue::from_str(&keys.api_key).unwrap());
+        headers.insert(
+            "dd-application-key",
+            HeaderValue::from_str(&keys.app_key).unwrap(),
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        // Eight pairs, each pair written within the same second: with
+        // UUID order, at least one pair would flip (all eight keep their
+        // order with probability 1/256).
+        let pairs = 8;
+        let mut written = Vec::new();
+        for i in 0..pairs {
+            for pattern in [format!("u{i}a*"), format!("u{i}*a")] {
+                let body = serde_json::json!({"data": {"type": "aws_cloud_auth_config",
+                    "attributes": {"account_identifier": format!("same{i}@example.com"),
+                        "arn_pattern": format!("arn:aws:iam::123456789012:user/{pattern}")}}});
+                let response = runtime
+                    .block_on(mappings::create(
+                        State(Arc::clone(&state)),
+                        None,
+                        headers.clone(),
+                        body.to_string().into(),
+                    ))
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::CREATED);
+            }
+            let arn = format!("arn:aws:iam::123456789012:user/u{i}aa");
+            written.push((arn.clone(), decide(&state, &arn)));
+        }
+        drop(state);
+        for _restart in 0..3 {
+            let state = build_state(config(&dir)).unwrap();
+            for (arn, decision) in &written {
+                assert_eq!(&decide(&state, arn), decision, "{arn}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

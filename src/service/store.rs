@@ -467,3 +467,52 @@ fn row_to_mapping(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMapping> {
 pub fn unix_now() -> i64 {
     now_secs()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store from before the sequence column: opening it numbers the
+    /// existing mappings in the order they were read before (`created`, `id`).
+    #[test]
+    fn the_sequence_migration_keeps_the_old_order() {
+        let dir = std::env::temp_dir().join(format!(
+            "arnmap-migrate-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("arnmap.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            for (id, created) in [("c", 1), ("a", 2), ("b", 1), ("d", 0)] {
+                conn.execute(
+                    "INSERT INTO mappings (id, org, account_identifier, arn_pattern, created)
+                     VALUES (?1, 'o', 'x', ?1, ?2)",
+                    params![id, created],
+                )
+                .unwrap();
+            }
+        }
+        let store = Store::open_file(&path).unwrap();
+        let order = |s: &Store| -> Vec<String> {
+            s.mappings("o").unwrap().into_iter().map(|m| m.id).collect()
+        };
+        assert_eq!(order(&store), ["d", "b", "c", "a"]);
+        // New mappings come after, whatever their id or time.
+        store
+            .insert_mapping(&StoredMapping {
+                id: "0".into(),
+                org: "o".into(),
+                account_identifier: "x".into(),
+                arn_pattern: "0".into(),
+                created: 0,
+            })
+            .unwrap();
+        drop(store);
+        let store = Store::open_file(&path).unwrap();
+        assert_eq!(order(&store), ["d", "b", "c", "a", "0"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
