@@ -126,11 +126,22 @@ fn wait_checked(url: &str) -> Value {
 fn seed(data: &Path, org: &str, n: usize) {
     drop(arnmap::service::Store::open(data).unwrap());
     let mut conn = rusqlite::Connection::open(data.join("arnmap.sqlite3")).unwrap();
+    let has_seq = conn
+        .prepare("SELECT 1 FROM pragma_table_info('mappings') WHERE name = 'seq'")
+        .unwrap()
+        .exists([])
+        .unwrap();
+    let insert = if has_seq {
+        "INSERT INTO mappings (id, org, account_identifier, arn_pattern, created, seq)
+         VALUES (?1, ?2, ?3, ?4, 0, (SELECT COALESCE(MAX(seq), 0) + 1 FROM mappings))"
+    } else {
+        "INSERT INTO mappings (id, org, account_identifier, arn_pattern, created)
+         VALUES (?1, ?2, ?3, ?4, 0)"
+    };
     let tx = conn.transaction().unwrap();
     for i in 0..n {
         tx.execute(
-            "INSERT INTO mappings (id, org, account_identifier, arn_pattern, created, seq)
-             VALUES (?1, ?2, ?3, ?4, 0, (SELECT COALESCE(MAX(seq), 0) + 1 FROM mappings))",
+            insert,
             rusqlite::params![
                 format!("00000000-0000-4000-9000-{i:012}"),
                 org,
