@@ -169,7 +169,8 @@ fn lint_one(
         let (l, a, d) = precedence_key(new);
         (l, a, true, d)
     };
-    let mut reported: Vec<Code> = Vec::new();
+    // The first finding of each kind and severity (a warning never hides an error).
+    let mut reported: Vec<(Code, bool)> = Vec::new();
     for (other, is_own) in others {
         let same_pattern = other.pattern.as_str() == new.pattern.as_str();
         if !(same_pattern || filter.may_overlap(&Prefilter::new(&other.pattern)))
@@ -187,9 +188,9 @@ fn lint_one(
             Err(TooComplex) => Some(undecided(names, other, new)),
         };
         if let Some(d) = found
-            && !reported.contains(&(d.code))
+            && !reported.contains(&(d.code, d.is_error()))
         {
-            reported.push(d.code);
+            reported.push((d.code, d.is_error()));
             out.push(d);
         }
     }
@@ -232,4 +233,81 @@ fn undecided(names: &dyn Names, a: &Rule, b: &Rule) -> Diagnostic {
     .with_label("undecided overlap")
     .with_help("simplify the pattern (fewer `?` after a `*`), make it more or less specific than the other rule, or give both the same target")
     .with_rule(names.id(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORG: &str = "0b5c9b6e-8a3e-4b6f-9d3f-2f1c7a2b9e10";
+
+    fn policy(name: &str, rules: &[(&str, &str, &str)]) -> CompiledPolicy {
+        let mut text = format!("org \"{ORG}\" {{\n");
+        for (pattern, target, id) in rules {
+            text.push_str(&format!(
+                "    map \"arn:aws:iam::123456789012:{pattern}\" to \"{target}\" as {id}\n"
+            ));
+        }
+        text.push_str("}\n");
+        CompiledPolicy::compile_str(name, &text).unwrap()
+    }
+
+    fn codes(d: &[Diagnostic]) -> Vec<(Code, bool, Option<&str>)> {
+        d.iter()
+            .map(|d| (d.code, d.is_error(), d.rule.as_deref()))
+            .collect()
+    }
+
+    #[test]
+    fn a_new_rule_meets_the_files_and_the_org_s_rules() {
+        let files = policy("files.policy", &[("user/a*", "f@x.com", "file-a")]);
+        // Ambiguous with a file rule (equal specificity, another account).
+        let own = policy("api:o", &[("user/*z", "m@x.com", "m1")]);
+        let found = lint_new_rule(&files, &own, ORG, "m1", Against::All);
+        assert_eq!(
+            codes(&found),
+            [(Code::AmbiguousOverlap, true, Some("m1"))],
+            "{found:?}"
+        );
+        // Ambiguous with another mapping; checked only when asked.
+        let own = policy(
+            "api:o",
+            &[("user/bb*", "m@x.com", "m1"), ("user/*bb", "n@x.com", "m2")],
+        );
+        let found = lint_new_rule(&files, &own, ORG, "m2", Against::All);
+        assert_eq!(
+            codes(&found),
+            [(Code::AmbiguousOverlap, true, Some("m2"))],
+            "{found:?}"
+        );
+        assert!(lint_own_rules_against_files(&files, &own, ORG).is_empty());
+        // Disjoint, more specific, or the same account: accepted.
+        let own = policy(
+            "api:o",
+            &[
+                ("user/bb*", "m@x.com", "m1"),
+                ("user/ab*", "n@x.com", "m2"),
+                ("user/*a", "f@x.com", "m3"),
+            ],
+        );
+        for id in ["m1", "m2", "m3"] {
+            let found = lint_new_rule(&files, &own, ORG, id, Against::All);
+            assert!(!crate::lint::has_errors(&found), "{id}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn an_overlap_beyond_the_budget_is_an_error() {
+        let q15 = "?".repeat(15);
+        let (a, b) = (format!("user/*ab?{q15}"), format!("user/*a?b{q15}"));
+        let files = policy("files.policy", &[(&a, "f@x.com", "file-a")]);
+        let own = policy("api:o", &[(&b, "m@x.com", "m1")]);
+        let found = lint_new_rule(&files, &own, ORG, "m1", Against::All);
+        assert!(crate::lint::has_errors(&found), "{found:?}");
+        assert_eq!(
+            codes(&found),
+            [(Code::AnalysisLimit, true, Some("m1"))],
+            "{found:?}"
+        );
+    }
 }
