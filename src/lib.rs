@@ -62,6 +62,7 @@ pub mod internals {
     pub use crate::arn::wildcard;
     pub use crate::auth::proof::{parse_sts_host, wire};
     pub use crate::engine::index::IndexStats;
+    pub use crate::engine::policy::OrgPolicy;
     pub use crate::engine::policy_tests;
     pub use crate::engine::precedence;
     pub use crate::rule::{Org, TestCase};

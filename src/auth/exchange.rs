@@ -16,25 +16,31 @@ use crate::auth::sts::StsError;
 use crate::auth::token::{IssueError, IssuedToken, TokenIssuer, TokenSubject};
 use crate::auth::verifier::{Verified, Verifier, VerifyError};
 use crate::engine::decision::Decision;
-use crate::engine::policy::CompiledPolicy;
+use crate::engine::policy::OrgPolicy;
 use crate::engine::reload::PolicyHandle;
 use crate::rule::condition::Caller;
 
 /// Where the exchange finds the policy of an org.
 pub trait PolicySource: Send + Sync {
-    /// The policy in force for `org` now (one load per exchange).
-    fn policy_for(&self, org: &str) -> Arc<CompiledPolicy>;
+    /// The policy in force for `org` now (one load per exchange), or
+    /// [`OrgUnavailable`] when the org cannot be served (fail closed).
+    fn policy_for(&self, org: &str) -> Result<OrgPolicy, OrgUnavailable>;
 }
 
+/// An org whose policy cannot be served now (its stored rules do not
+/// compile or lint with the policy files): its exchanges are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgUnavailable;
+
 impl<T: PolicySource + ?Sized> PolicySource for Arc<T> {
-    fn policy_for(&self, org: &str) -> Arc<CompiledPolicy> {
+    fn policy_for(&self, org: &str) -> Result<OrgPolicy, OrgUnavailable> {
         (**self).policy_for(org)
     }
 }
 
 impl PolicySource for PolicyHandle {
-    fn policy_for(&self, _org: &str) -> Arc<CompiledPolicy> {
-        self.load()
+    fn policy_for(&self, _org: &str) -> Result<OrgPolicy, OrgUnavailable> {
+        Ok(OrgPolicy::files(self.load()))
     }
 }
 
@@ -81,6 +87,12 @@ pub enum ExchangeError {
         /// The org the proof is bound to.
         org: String,
     },
+    /// The org's policy cannot be served now (fail closed); STS was not asked.
+    #[error("org {org} is unavailable: its persona mappings could not be loaded")]
+    OrgUnavailable {
+        /// The org.
+        org: String,
+    },
     /// The org's exchange rate limit is exhausted (checked once STS confirmed
     /// the caller and the policy mapped it); no token was issued.
     #[error("too many exchanges for org {org}; retry in {retry_after_secs} s")]
@@ -117,7 +129,8 @@ impl ExchangeError {
             ExchangeError::Proof(VerifyError::Sts(
                 StsError::Throttled { .. } | StsError::Unavailable { .. } | StsError::Transport(_),
             ))
-            | ExchangeError::Proof(VerifyError::ReplayCacheFull) => Refusal::Unavailable,
+            | ExchangeError::Proof(VerifyError::ReplayCacheFull)
+            | ExchangeError::OrgUnavailable { .. } => Refusal::Unavailable,
             ExchangeError::Proof(_) => Refusal::Unauthenticated,
             ExchangeError::NotMapped { .. }
             | ExchangeError::Denied { .. }
@@ -142,6 +155,7 @@ impl ExchangeError {
             | ExchangeError::Denied { .. }
             | ExchangeError::UnknownOrg { .. } => true,
             ExchangeError::Undecided { .. }
+            | ExchangeError::OrgUnavailable { .. }
             | ExchangeError::RateLimited { .. }
             | ExchangeError::Token(_) => false,
         }
@@ -155,6 +169,7 @@ impl ExchangeError {
             ExchangeError::Denied { .. } => "denied".into(),
             ExchangeError::Undecided { .. } => "undecided".into(),
             ExchangeError::UnknownOrg { .. } => "unknown_org".into(),
+            ExchangeError::OrgUnavailable { .. } => "org_unavailable".into(),
             ExchangeError::RateLimited { .. } => "rate_limited".into(),
             ExchangeError::Token(e) => format!("token.{}", e.code()),
         }
@@ -253,8 +268,12 @@ impl<P: PolicySource> TokenExchange<P> {
         let checked = decoded
             .and_then(|d| d.precheck(org, now, &self.verifier.config().proof))
             .map_err(VerifyError::from)?;
-        let policy = self.policies.policy_for(org);
-        if policy.org(org).is_none() {
+        let policy = self.policies.policy_for(org).map_err(|OrgUnavailable| {
+            ExchangeError::OrgUnavailable {
+                org: org.to_owned(),
+            }
+        })?;
+        if !policy.knows(org) {
             return Err(ExchangeError::UnknownOrg {
                 org: org.to_owned(),
             });
@@ -327,6 +346,7 @@ fn audit(org: &str, result: &Result<Exchanged, ExchangeError>) {
                 ExchangeError::Proof(_)
                 | ExchangeError::Token(_)
                 | ExchangeError::UnknownOrg { .. }
+                | ExchangeError::OrgUnavailable { .. }
                 | ExchangeError::RateLimited { .. } => ("", "none", ""),
             };
             tracing::info!(

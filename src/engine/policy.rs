@@ -169,3 +169,41 @@ impl CompiledPolicy {
         self.index.stats()
     }
 }
+
+/// What decides for one org: the shared policy files, and that org's own
+/// rules (the service's API mappings) compiled on their own, declared after
+/// every file rule. The two are merged by precedence at decision time
+/// ([`precedence::combine`]), so the files are compiled once for all orgs.
+#[derive(Debug, Clone)]
+pub struct OrgPolicy {
+    /// The policy files.
+    pub files: std::sync::Arc<CompiledPolicy>,
+    /// The org's own rules, if it has any.
+    pub own: Option<std::sync::Arc<CompiledPolicy>>,
+}
+
+impl OrgPolicy {
+    /// The files alone.
+    pub fn files(files: std::sync::Arc<CompiledPolicy>) -> OrgPolicy {
+        OrgPolicy { files, own: None }
+    }
+
+    /// Does either part have rules (or tests) for `org`?
+    pub fn knows(&self, org: &str) -> bool {
+        self.files.org(org).is_some() || self.own.as_ref().is_some_and(|p| p.org(org).is_some())
+    }
+
+    /// Decides for a caller in an org: each part's verdict, combined by precedence.
+    pub fn evaluate<'p>(&'p self, org: &str, caller: &Caller<'_>) -> Verdict<'p> {
+        let files = self.files.evaluate(org, caller);
+        match &self.own {
+            Some(own) => precedence::combine(files, own.evaluate(org, caller)),
+            None => files,
+        }
+    }
+
+    /// Decides and returns an owned, self-explaining decision.
+    pub fn decide(&self, org: &str, caller: &Caller<'_>) -> Decision {
+        self.evaluate(org, caller).to_decision()
+    }
+}

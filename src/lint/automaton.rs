@@ -91,6 +91,18 @@ impl<'a> Glob<'a> {
         self.pattern.get(..end).unwrap_or_default()
     }
 
+    /// The glob's bytes after its last `*` (all of it when it has none):
+    /// every string it matches ends with a string of this length that this
+    /// tail matches.
+    pub fn tail(&self) -> &'a [u8] {
+        let start = self
+            .pattern
+            .iter()
+            .rposition(|&b| b == b'*')
+            .map_or(0, |i| i + 1);
+        self.pattern.get(start..).unwrap_or_default()
+    }
+
     /// Do the states accept?
     pub fn accepts(&self, states: &[u32]) -> bool {
         states.contains(&(self.pattern.len() as u32))

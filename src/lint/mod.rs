@@ -6,9 +6,11 @@
 //!   text): compile errors come back as diagnostics too, so one call answers
 //!   "may this policy ship?";
 //! * [`lint`] lints an already compiled policy, optionally restricted to one
-//!   org ([`Options::org`]) — what a service runs when a persona-mapping
-//!   write arrives: refuse the write when [`has_errors`] is true and return
-//!   the diagnostic.
+//!   org ([`Options::org`]);
+//! * [`lint_new_rule`] lints one new rule against the rules of its org it can
+//!   meet — what a service runs when a persona-mapping write arrives, at a
+//!   cost proportional to those rules: refuse the write when [`has_errors`]
+//!   is true and return the diagnostic.
 //!
 //! Checks, one module per family:
 //!
@@ -34,12 +36,14 @@ pub(crate) mod automaton;
 pub(crate) mod broad;
 pub(crate) mod coverage;
 pub(crate) mod empty;
+pub(crate) mod new_rule;
 pub(crate) mod orgs;
 #[doc(hidden)]
 pub mod overlap;
 pub(crate) mod pairs;
 pub(crate) mod report;
 
+pub use new_rule::{Against, lint_new_rule, lint_own_rules_against_files};
 pub use report::{Record, records, sarif};
 pub(crate) mod template;
 

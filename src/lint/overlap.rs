@@ -239,9 +239,37 @@ fn prefixes_compatible(a: &[u8], b: &[u8]) -> bool {
     a.starts_with(b) || b.starts_with(a)
 }
 
+/// Can one string end with both tails ([`Glob::tail`])? Aligned at the end,
+/// each byte must be equal or one of them a `?`.
+fn tails_compatible(a: &[u8], b: &[u8]) -> bool {
+    a.iter()
+        .rev()
+        .zip(b.iter().rev())
+        .all(|(&x, &y)| x == y || x == b'?' || y == b'?')
+}
+
+/// What the prefilter keeps of one form run.
+#[derive(Debug, Clone)]
+struct RunShape<'a> {
+    /// The implied literal prefix of `w`.
+    prefix: &'a [u8],
+    /// The glob's tail; sections of two runs of one shape end at one place
+    /// in `w` (its end, or its first `/`), so their tails align there.
+    tail: &'a [u8],
+    whole: bool,
+}
+
+impl RunShape<'_> {
+    fn compatible(&self, other: &RunShape<'_>) -> bool {
+        prefixes_compatible(self.prefix, other.prefix)
+            && (self.whole != other.whole || tails_compatible(self.tail, other.tail))
+    }
+}
+
 /// A cheap *necessary* condition for [`overlap`]: the partition sets
 /// intersect, the accounts' literal prefixes agree, and for some caller kind
-/// two of the patterns' form runs have compatible literal prefixes. `false`
+/// two of the patterns' form runs have compatible literal prefixes (and, when
+/// their sections end at the same place, compatible tails). `false`
 /// is certain; `true` must be confirmed by [`overlap`].
 pub fn may_overlap(a: &Pattern, b: &Pattern) -> bool {
     Prefilter::new(a).may_overlap(&Prefilter::new(b))
@@ -252,8 +280,8 @@ pub fn may_overlap(a: &Pattern, b: &Pattern) -> bool {
 pub struct Prefilter<'a> {
     partitions: u16,
     account: &'a [u8],
-    /// Per caller kind, the implied literal prefix of each live form run.
-    prefixes: [Vec<&'a [u8]>; 4],
+    /// Per caller kind, the implied literal prefix and the tail of each live form run.
+    prefixes: [Vec<RunShape<'a>>; 4],
 }
 
 impl<'a> Prefilter<'a> {
@@ -267,7 +295,13 @@ impl<'a> Prefilter<'a> {
         let prefixes = CallerKind::ALL.map(|kind| {
             resource_runs(pattern, kind)
                 .iter()
-                .filter_map(implied_prefix)
+                .filter_map(|run| {
+                    Some(RunShape {
+                        prefix: implied_prefix(run)?,
+                        tail: run.glob.tail(),
+                        whole: matches!(run.shape, FormShape::Whole(_)),
+                    })
+                })
                 .collect()
         });
         Prefilter {
@@ -281,9 +315,10 @@ impl<'a> Prefilter<'a> {
     pub fn may_overlap(&self, other: &Prefilter<'_>) -> bool {
         self.partitions & other.partitions != 0
             && prefixes_compatible(self.account, other.account)
-            && self.prefixes.iter().zip(&other.prefixes).any(|(xs, ys)| {
-                xs.iter()
-                    .any(|x| ys.iter().any(|y| prefixes_compatible(x, y)))
-            })
+            && self
+                .prefixes
+                .iter()
+                .zip(&other.prefixes)
+                .any(|(xs, ys)| xs.iter().any(|x| ys.iter().any(|y| x.compatible(y))))
     }
 }

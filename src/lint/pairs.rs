@@ -8,8 +8,36 @@ use crate::lint::Context;
 use crate::lint::automaton::TooComplex;
 use crate::lint::overlap::{self, Prefilter};
 use crate::policy::diagnostic::{Code, Diagnostic};
+use crate::policy::source::Span;
 use crate::rule::condition::{Attribute, Condition, Test};
 use crate::rule::{Effect, OrgId, Rule};
+
+/// How the pair checks name rules: their id, where they are written, the
+/// span of their pattern, and declaration order (which may span policies).
+pub(crate) trait Names {
+    /// A rule's id.
+    fn id(&self, rule: &Rule) -> String;
+    /// `file:line:col` of a rule.
+    fn location(&self, rule: &Rule) -> String;
+    /// The span of a rule's pattern.
+    fn pattern_span(&self, rule: &Rule) -> Span;
+    /// Is `a` declared before `b`?
+    fn declared_before(&self, a: &Rule, b: &Rule) -> bool {
+        a.decl < b.decl
+    }
+}
+
+impl Names for Context<'_> {
+    fn id(&self, rule: &Rule) -> String {
+        Context::id(self, rule)
+    }
+    fn location(&self, rule: &Rule) -> String {
+        Context::location(self, rule)
+    }
+    fn pattern_span(&self, rule: &Rule) -> Span {
+        Context::pattern_span(self, rule)
+    }
+}
 
 /// Runs the pair checks on one org.
 pub fn check(ctx: &Context<'_>, org: OrgId, out: &mut Vec<Diagnostic>) {
@@ -52,7 +80,7 @@ pub fn check(ctx: &Context<'_>, org: OrgId, out: &mut Vec<Diagnostic>) {
 }
 
 /// Cheap pre-filter: two literal accounts that differ never meet.
-fn may_meet(a: &Rule, b: &Rule) -> bool {
+pub(crate) fn may_meet(a: &Rule, b: &Rule) -> bool {
     match (a.pattern.literal_account(), b.pattern.literal_account()) {
         (Literal::Exact(x), Literal::Exact(y)) => x == y,
         _ => true,
@@ -66,7 +94,7 @@ fn target(rule: &Rule) -> Option<String> {
     }
 }
 
-fn condition_key(rule: &Rule) -> Option<String> {
+pub(crate) fn condition_key(rule: &Rule) -> Option<String> {
     rule.condition.as_ref().map(|c| format!("{c:?}"))
 }
 
@@ -74,7 +102,7 @@ fn condition_key(rule: &Rule) -> Option<String> {
 /// `b` in precedence order.
 /// `b_example`: a caller `b` matches (`None` when it matches none).
 fn pair(
-    ctx: &Context<'_>,
+    ctx: &dyn Names,
     a: &Rule,
     b: &Rule,
     a_first: bool,
@@ -82,7 +110,7 @@ fn pair(
 ) -> Result<Option<Diagnostic>, TooComplex> {
     // Duplicates: reported once, on the later declaration.
     if a.pattern.as_str() == b.pattern.as_str() && condition_key(a) == condition_key(b) {
-        return Ok((a.decl <= b.decl).then(|| duplicate(ctx, a, b)));
+        return Ok((!ctx.declared_before(b, a)).then(|| duplicate(ctx, a, b)));
     }
     if let Some(ambiguous) = ambiguity(ctx, a, b)? {
         return Ok(Some(ambiguous));
@@ -92,7 +120,7 @@ fn pair(
 
 /// `b` repeats `a`'s normalised pattern and condition: a warning when the
 /// effect is the same too, an error when it differs.
-fn duplicate(ctx: &Context<'_>, a: &Rule, b: &Rule) -> Diagnostic {
+pub(crate) fn duplicate(ctx: &dyn Names, a: &Rule, b: &Rule) -> Diagnostic {
     let same_effect = target(a) == target(b);
     let message = format!(
         "rule `{}` duplicates rule `{}` ({}): the same normalised pattern `{}`{}",
@@ -118,10 +146,14 @@ fn duplicate(ctx: &Context<'_>, a: &Rule, b: &Rule) -> Diagnostic {
 
 /// Two maps, `a` declared first, that can match one caller with equal
 /// specificity and different targets (reported once, on the later one).
-fn ambiguity(ctx: &Context<'_>, a: &Rule, b: &Rule) -> Result<Option<Diagnostic>, TooComplex> {
+pub(crate) fn ambiguity(
+    ctx: &dyn Names,
+    a: &Rule,
+    b: &Rule,
+) -> Result<Option<Diagnostic>, TooComplex> {
     let both_maps = matches!((&a.effect, &b.effect), (Effect::Map(_), Effect::Map(_)));
     if !(both_maps
-        && a.decl < b.decl
+        && ctx.declared_before(a, b)
         && a.pattern.literal_len() == b.pattern.literal_len()
         && atoms(a) == atoms(b)
         && target(a) != target(b)
@@ -151,8 +183,8 @@ fn ambiguity(ctx: &Context<'_>, a: &Rule, b: &Rule) -> Result<Option<Diagnostic>
 
 /// `a` has no condition, decides before `b` (or denies), and matches every
 /// caller `b` matches: `b` can never win.
-fn shadowing(
-    ctx: &Context<'_>,
+pub(crate) fn shadowing(
+    ctx: &dyn Names,
     a: &Rule,
     b: &Rule,
     a_first: bool,
@@ -242,7 +274,7 @@ fn conditions_disjoint(a: &Rule, b: &Rule) -> bool {
     })
 }
 
-fn too_complex(ctx: &Context<'_>, a: &Rule, b: &Rule) -> Diagnostic {
+pub(crate) fn too_complex(ctx: &dyn Names, a: &Rule, b: &Rule) -> Diagnostic {
     Diagnostic::note(
         Code::AnalysisLimit,
         ctx.pattern_span(b),

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::auth::{Principal, authenticate};
+use super::guard::{Deadline, timed_out};
 use super::jsonapi::{ApiError, json as json_response};
 use super::store::{Permission, StoreError, StoredMapping, unix_now};
 use crate::policy::datadog::{self, MappingRequest, PersonaMapping};
@@ -107,20 +108,57 @@ fn parse_create(body: &[u8]) -> Result<MappingRequest, ApiError> {
         .map_err(|e| ApiError::bad_request(e.code(), e.to_string(), &e.pointer()))
 }
 
-/// `POST …/persona_mapping`: validate, compile the org with the new rule
-/// (refusing what would not compile), store durably, then swap.
+/// Waits for `org`'s write lock until the deadline (408 after: nothing written).
+async fn org_writer(
+    state: &AppState,
+    org: &str,
+    deadline: Deadline,
+) -> Result<tokio::sync::OwnedMutexGuard<()>, ApiError> {
+    let lock = state.org_write_lock(org);
+    tokio::time::timeout(deadline.remaining(), lock.lock_owned())
+        .await
+        .map_err(|_| timed_out())
+}
+
+/// The deadline of a write (the router's guard sets it; a handler mounted
+/// without it gets the configured timeout from now).
+fn write_deadline(state: &AppState, deadline: Option<Extension<Deadline>>) -> Deadline {
+    deadline.map_or_else(
+        || {
+            Deadline(
+                std::time::Instant::now()
+                    + std::time::Duration::from_secs(state.config.limits.request_timeout_secs),
+            )
+        },
+        |Extension(d)| d,
+    )
+}
+
+/// `POST …/persona_mapping`: validate, compile the org's mappings with the
+/// new rule and lint the new rule against the rules it can meet (refusing
+/// what would not compile or lint), store durably — if still within the
+/// deadline, checked inside the transaction — then swap.
 pub async fn create(
     State(state): State<Arc<AppState>>,
+    deadline: Option<Extension<Deadline>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let deadline = write_deadline(&state, deadline);
     let who = principal(&state, headers, Permission::Write).await?;
     let new = parse_create(&body)?;
-    let _writer = state.write_lock.lock().await;
+    let _writer = org_writer(&state, &who.org, deadline).await?;
     let worker = Arc::clone(&state);
     let created = blocking(move || {
         let state = worker;
         let org = who.org;
+        if state.policies.is_quarantined(&org) {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "org_unavailable",
+                "this org's stored persona mappings no longer work with the policy files (see /readyz); delete the conflicting mappings first",
+            ));
+        }
         let mut mappings = state.store.mappings(&org).map_err(store_error)?;
         if let Some(existing) = mappings.iter().find(|m| m.arn_pattern == new.arn_pattern) {
             return Err(duplicate(&existing.id));
@@ -133,8 +171,8 @@ pub async fn create(
             created: unix_now(),
         };
         mappings.push(mapping.clone());
-        let policy = match state.policies.compile_with(&org, &mappings) {
-            Ok((_, policy)) => policy,
+        let policy = match state.policies.compile_with_new(&org, &mappings, &mapping.id) {
+            Ok(policy) => policy,
             Err((sources, diags)) => {
                 let detail = diags
                     .0
@@ -161,8 +199,12 @@ pub async fn create(
                 ));
             }
         };
-        match state.store.insert_mapping(&mapping) {
-            Ok(()) => {}
+        match state.store.insert_mapping_if(&mapping, || deadline.open()) {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(org = %org, arn_pattern = %mapping.arn_pattern, "persona mapping not created: past the request deadline");
+                return Err(timed_out());
+            }
             Err(StoreError::Duplicate(id)) => {
                 return Err(duplicate(&id));
             }
@@ -182,11 +224,13 @@ pub async fn create(
 /// `DELETE …/persona_mapping/{id}`.
 pub async fn delete(
     State(state): State<Arc<AppState>>,
+    deadline: Option<Extension<Deadline>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let deadline = write_deadline(&state, deadline);
     let who = principal(&state, headers, Permission::Write).await?;
-    let _writer = state.write_lock.lock().await;
+    let _writer = org_writer(&state, &who.org, deadline).await?;
     let worker = Arc::clone(&state);
     blocking(move || {
         let state = worker;
@@ -197,21 +241,42 @@ pub async fn delete(
         if mappings.len() == before {
             return Err(ApiError::not_found(format!("no persona mapping {id:?} in this org")));
         }
-        // Compile what remains before forgetting anything: fail closed.
-        let policy = if mappings.is_empty() {
+        // Compile what remains before forgetting anything: fail closed. In a
+        // quarantined org, what remains is checked in full, and the org
+        // stays quarantined until it passes (deleting is how it recovers).
+        let quarantined = state.policies.is_quarantined(&org);
+        let next = if mappings.is_empty() {
             None
         } else {
-            let (_, policy) = state.policies.compile_with(&org, &mappings).map_err(|(_, d)| {
-                tracing::error!(org = %org, diagnostics = ?d.0.len(), "remaining mappings do not compile");
-                ApiError::internal()
-            })?;
-            Some(policy)
+            let checked = state.policies.compile_stored(&org, &mappings).and_then(|own| {
+                if quarantined {
+                    state.policies.lint_stored(&org, &mappings, &own)?;
+                }
+                Ok(own)
+            });
+            match checked {
+                Ok(policy) => Some(Ok(policy)),
+                Err((_, d)) if quarantined => Some(Err(super::first_error(&d))),
+                Err((_, d)) => {
+                    tracing::error!(org = %org, diagnostics = ?d.0.len(), "remaining mappings do not compile");
+                    return Err(ApiError::internal());
+                }
+            }
         };
-        if !state.store.delete_mapping(&org, &id).map_err(store_error)? {
-            return Err(ApiError::not_found(format!("no persona mapping {id:?} in this org")));
+        match state.store.delete_mapping_if(&org, &id, || deadline.open()) {
+            Ok(Some(true)) => {}
+            Ok(Some(false)) => {
+                return Err(ApiError::not_found(format!("no persona mapping {id:?} in this org")));
+            }
+            Ok(None) => {
+                tracing::warn!(org = %org, mapping = %id, "persona mapping not deleted: past the request deadline");
+                return Err(timed_out());
+            }
+            Err(e) => return Err(store_error(e)),
         }
-        match policy {
-            Some(policy) => state.policies.install(&org, policy),
+        match next {
+            Some(Ok(policy)) => state.policies.install(&org, policy),
+            Some(Err(reason)) => state.policies.quarantine(&org, reason),
             None => state.policies.remove(&org),
         }
         tracing::info!(target: "arnmap::audit", org = %org, mapping = %id, "persona mapping deleted");

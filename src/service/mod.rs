@@ -10,23 +10,26 @@
 //! | `GET/DELETE /api/v2/cloud_auth/aws/persona_mapping/{id}` | get (200) / delete (204) |
 //! | `GET /.well-known/jwks.json` | the token verification keys |
 //! | `GET /healthz` | liveness |
+//! | `GET /readyz` | readiness: whether the stored mappings are checked, and the quarantined orgs |
 //! | `GET /metrics` | Prometheus text: exchanges by outcome, STS latency |
 
 pub(crate) mod auth;
 pub(crate) mod clients;
 pub(crate) mod config;
 pub(crate) mod conn;
+pub(crate) mod guard;
 pub(crate) mod jsonapi;
 pub(crate) mod mappings;
 pub(crate) mod metrics;
 pub(crate) mod policies;
 pub(crate) mod store;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
@@ -37,7 +40,6 @@ use axum::routing::{get, post};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::json;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::exchange::{ExchangeError, Refusal, TokenExchange};
 use crate::auth::token::keys::create_private_dir;
@@ -66,8 +68,10 @@ pub struct AppState {
     pub limiter: DefaultKeyedRateLimiter<String>,
     /// Per-client budget of failed exchanges.
     pub(crate) client_failures: clients::FailureBudget,
-    /// Serialises persona-mapping writes (compile, store, swap).
-    pub write_lock: tokio::sync::Mutex<()>,
+    /// Serialises persona-mapping writes per org (compile, store, swap).
+    write_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Set once the stored mappings have been linted against the files.
+    checked: std::sync::atomic::AtomicBool,
     /// The configuration in force.
     pub config: ServeConfig,
 }
@@ -94,7 +98,8 @@ pub enum ServeError {
         /// Every diagnostic, rendered against the sources.
         rendered: String,
     },
-    /// Stored mappings no longer compile or lint with the policy files.
+    /// Stored mappings no longer compile or lint with the policy files (no
+    /// longer returned: such an org is quarantined and the others serve).
     #[error(
         "the stored persona mappings of org {org} no longer compile or lint with the policy files:\n{rendered}"
     )]
@@ -165,21 +170,23 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
     ensure_data_dir(&config.data_dir)?;
     let store = Arc::new(Store::open(&config.data_dir)?);
     let issuer = Arc::new(TokenIssuer::new(config.token.clone(), key_ring(&config)?)?);
-    let sources = SourceMap::load(&config.policies)?;
+    let sources = load_policy_files(&config.policies)?;
     let compiled = prepare(&sources).map_err(|error| ServeError::Policies {
         rendered: error.render(false),
         error,
     })?;
     let policies = Arc::new(OrgPolicies::new(sources, compiled));
+    // Compiling each org's mappings (and running its tests) is needed to
+    // answer correctly; linting them against the files is not, and runs
+    // after the service listens ([`check_stored_mappings`]).
     for org in store.orgs_with_mappings()? {
         let mappings = store.mappings(&org)?;
-        match policies.compile_with(&org, &mappings) {
-            Ok((_, policy)) => policies.install(&org, policy),
+        match policies.compile_stored(&org, &mappings) {
+            Ok(policy) => policies.install(&org, policy),
             Err((sources, diags)) => {
-                return Err(ServeError::StoredMappings {
-                    org,
-                    rendered: diags.render(&sources, false),
-                });
+                let rendered = diags.render(&sources, false);
+                tracing::error!(org = %org, diagnostics = %rendered, "the stored persona mappings of this org no longer compile or pass the tests with the policy files; the org is quarantined (its exchanges get 503 org_unavailable)");
+                policies.quarantine(&org, first_error(&diags));
             }
         }
     }
@@ -202,9 +209,91 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
             l.client_failures_per_second,
             l.client_failure_burst,
         ),
-        write_lock: tokio::sync::Mutex::new(()),
+        write_locks: std::sync::Mutex::new(HashMap::new()),
+        checked: std::sync::atomic::AtomicBool::new(false),
         config,
     }))
+}
+
+/// The policy files: a directory without `*.policy` files contributes none
+/// (an API-only deployment configures every mapping through the API).
+fn load_policy_files(paths: &[std::path::PathBuf]) -> Result<SourceMap, ServeError> {
+    let mut kept = Vec::new();
+    for path in paths {
+        match SourceMap::load(std::slice::from_ref(path)) {
+            Err(LoadError::EmptyDirectory(dir)) => {
+                tracing::info!(dir = %dir.display(), "no *.policy file: every mapping comes from the API");
+            }
+            Err(e) => return Err(e.into()),
+            Ok(_) => kept.push(path.clone()),
+        }
+    }
+    Ok(SourceMap::load(&kept)?)
+}
+
+/// The first error's code and message, for `/readyz`.
+pub(crate) fn first_error(diags: &crate::policy::diagnostic::Diagnostics) -> String {
+    diags
+        .0
+        .iter()
+        .find(|d| d.is_error())
+        .map_or("the stored mappings were refused".into(), |d| {
+            format!("{}: {}", d.code.as_str(), d.message)
+        })
+}
+
+/// Lints every org's stored mappings against the policy files (what a change
+/// of the files can break) and quarantines an org whose mappings now conflict
+/// with them. Runs after the service listens, without holding the orgs'
+/// write locks while it lints.
+pub fn check_stored_mappings(state: &AppState) {
+    let orgs = match state.store.orgs_with_mappings() {
+        Ok(orgs) => orgs,
+        Err(e) => {
+            tracing::error!(error = %e, "store failure while checking the stored mappings");
+            return;
+        }
+    };
+    for org in orgs {
+        // Checked without the org's write lock (writes go on), then confirmed
+        // under it: the mappings must be the ones checked.
+        for _ in 0..3 {
+            if state.policies.is_quarantined(&org) {
+                break;
+            }
+            let mappings = match state.store.mappings(&org) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::error!(error = %e, "store failure while checking the stored mappings");
+                    break;
+                }
+            };
+            let checked = state
+                .policies
+                .compile_stored(&org, &mappings)
+                .and_then(|own| state.policies.lint_stored(&org, &mappings, &own));
+            let Err((sources, diags)) = checked else {
+                break;
+            };
+            let lock = state.org_write_lock(&org);
+            let _writer = lock.blocking_lock();
+            let unchanged = state
+                .store
+                .mappings(&org)
+                .is_ok_and(|now| now.iter().map(|m| &m.id).eq(mappings.iter().map(|m| &m.id)));
+            if !unchanged {
+                continue;
+            }
+            let rendered = diags.render(&sources, false);
+            tracing::error!(org = %org, diagnostics = %rendered, "the stored persona mappings of this org no longer lint with the policy files; the org is quarantined (its exchanges get 503 org_unavailable)");
+            state.policies.quarantine(&org, first_error(&diags));
+            break;
+        }
+    }
+    state
+        .checked
+        .store(true, std::sync::atomic::Ordering::Release);
+    tracing::info!("stored persona mappings checked against the policy files");
 }
 
 /// The router, with every limit applied.
@@ -222,6 +311,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/.well-known/jwks.json", get(jwks))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
@@ -229,10 +319,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             limit_headers,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(limits.request_timeout_secs),
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            guard::deadline,
         ))
+        .layer(middleware::from_fn(guard::json_errors))
         .with_state(state)
 }
 
@@ -268,6 +359,28 @@ async fn healthz() -> Response {
     jsonapi::json(StatusCode::OK, &json!({ "status": "ok" }))
 }
 
+/// Readiness: `checking` until the stored mappings are linted against the
+/// files, then `ready`, or `degraded` with the quarantined orgs (whose
+/// exchanges fail closed while every other org serves).
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let checked = state.checked.load(std::sync::atomic::Ordering::Acquire);
+    let quarantined: Vec<serde_json::Value> = state
+        .policies
+        .quarantined()
+        .into_iter()
+        .map(|(org, reason)| json!({ "org": org, "reason": reason }))
+        .collect();
+    let status = match (checked, quarantined.is_empty()) {
+        (false, _) => "checking",
+        (true, true) => "ready",
+        (true, false) => "degraded",
+    };
+    jsonapi::json(
+        StatusCode::OK,
+        &json!({ "status": status, "quarantined": quarantined }),
+    )
+}
+
 async fn jwks(State(state): State<Arc<AppState>>) -> Response {
     let set = serde_json::to_value(state.exchange.issuer().jwks()).unwrap_or(json!({"keys": []}));
     jsonapi::json(StatusCode::OK, &set)
@@ -285,6 +398,12 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
 }
 
 impl AppState {
+    /// The lock that serialises persona-mapping writes of `org`.
+    pub fn org_write_lock(&self, org: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.write_locks.lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(locks.entry(org.to_owned()).or_default())
+    }
+
     /// Takes one exchange from `org`'s rate budget.
     fn rate_limit(&self, org: &str) -> Result<(), ExchangeError> {
         self.limiter
@@ -400,6 +519,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let limits = state.config.limits.clone();
+    let checker = Arc::clone(&state);
+    tokio::task::spawn_blocking(move || check_stored_mappings(&checker));
     let app = router(state);
     conn::run(listener, app, &limits, shutdown)
         .await
@@ -427,4 +548,95 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutdown signal received; draining");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arn::identity::CallerIdentity;
+    use crate::engine::decision::Decision;
+    use crate::rule::condition::Caller;
+    use axum::extract::State;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    const ORG: &str = "0b5c9b6e-8a3e-4b6f-9d3f-2f1c7a2b9e10";
+
+    fn config(dir: &Path) -> ServeConfig {
+        let policies = dir.join("policies");
+        std::fs::create_dir_all(&policies).unwrap();
+        ServeConfig {
+            data_dir: dir.join("data"),
+            policies: vec![policies],
+            ..ServeConfig::default()
+        }
+    }
+
+    fn decide(state: &AppState, arn: &str) -> Decision {
+        let id = CallerIdentity::parse_arn(arn).unwrap();
+        let caller = Caller {
+            identity: &id,
+            region: None,
+        };
+        state.policies.decide(ORG, &caller).unwrap()
+    }
+
+    /// Item 7: two overlapping mappings of equal specificity (and one account,
+    /// so lint accepts them) decide by declaration order; that order is the
+    /// stored sequence, so the deciding mapping is the same when written and
+    /// after every restart (not the order of their random UUIDs).
+    #[test]
+    fn the_deciding_mapping_survives_restarts() {
+        let dir = std::env::temp_dir().join(format!(
+            "arnmap-order-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        let state = build_state(config(&dir)).unwrap();
+        let keys = state
+            .store
+            .create_keys(ORG, &[Permission::Read, Permission::Write])
+            .unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("dd-api-key", HeaderValue::from_str(&keys.api_key).unwrap());
+        headers.insert(
+            "dd-application-key",
+            HeaderValue::from_str(&keys.app_key).unwrap(),
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        // Eight pairs, each pair written within the same second: with
+        // UUID order, at least one pair would flip (all eight keep their
+        // order with probability 1/256).
+        let pairs = 8;
+        let mut written = Vec::new();
+        for i in 0..pairs {
+            for pattern in [format!("u{i}a*"), format!("u{i}*a")] {
+                let body = serde_json::json!({"data": {"type": "aws_cloud_auth_config",
+                    "attributes": {"account_identifier": format!("same{i}@example.com"),
+                        "arn_pattern": format!("arn:aws:iam::123456789012:user/{pattern}")}}});
+                let response = runtime
+                    .block_on(mappings::create(
+                        State(Arc::clone(&state)),
+                        None,
+                        headers.clone(),
+                        body.to_string().into(),
+                    ))
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::CREATED);
+            }
+            let arn = format!("arn:aws:iam::123456789012:user/u{i}aa");
+            written.push((arn.clone(), decide(&state, &arn)));
+        }
+        drop(state);
+        for _restart in 0..3 {
+            let state = build_state(config(&dir)).unwrap();
+            for (arn, decision) in &written {
+                assert_eq!(&decide(&state, arn), decision, "{arn}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

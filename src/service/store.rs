@@ -185,6 +185,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
         migrate_key_ids(&mut conn)?;
+        migrate_mapping_sequence(&conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -323,6 +324,19 @@ impl Store {
     /// Inserts a mapping, durably. A pattern already mapped in the org is
     /// [`StoreError::Duplicate`].
     pub fn insert_mapping(&self, mapping: &StoredMapping) -> Result<(), StoreError> {
+        self.insert_mapping_if(mapping, || true).map(|_| ())
+    }
+
+    /// Inserts a mapping, durably, after the org's other mappings in the
+    /// stored sequence, if `proceed()` — asked inside the transaction, just
+    /// before the commit — says yes; otherwise rolls back and returns false
+    /// (nothing was written). A pattern already mapped in the org is
+    /// [`StoreError::Duplicate`].
+    pub fn insert_mapping_if(
+        &self,
+        mapping: &StoredMapping,
+        proceed: impl FnOnce() -> bool,
+    ) -> Result<bool, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let existing: Option<String> = tx
@@ -336,8 +350,8 @@ impl Store {
             return Err(StoreError::Duplicate(id));
         }
         tx.execute(
-            "INSERT INTO mappings (id, org, account_identifier, arn_pattern, created)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO mappings (id, org, account_identifier, arn_pattern, created, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(seq), 0) + 1 FROM mappings))",
             params![
                 mapping.id,
                 mapping.org,
@@ -346,8 +360,35 @@ impl Store {
                 mapping.created
             ],
         )?;
+        if !proceed() {
+            tx.rollback()?;
+            return Ok(false);
+        }
         tx.commit()?;
-        Ok(())
+        Ok(true)
+    }
+
+    /// Deletes a mapping of `org` if `proceed()` — asked inside the
+    /// transaction, just before the commit — says yes. `None`: rolled back,
+    /// nothing deleted; `Some(false)`: there was no such mapping.
+    pub fn delete_mapping_if(
+        &self,
+        org: &str,
+        id: &str,
+        proceed: impl FnOnce() -> bool,
+    ) -> Result<Option<bool>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "DELETE FROM mappings WHERE org = ?1 AND id = ?2",
+            params![org, id],
+        )?;
+        if !proceed() {
+            tx.rollback()?;
+            return Ok(None);
+        }
+        tx.commit()?;
+        Ok(Some(n > 0))
     }
 
     /// Deletes a mapping of `org`; false when there was none.
@@ -372,12 +413,14 @@ impl Store {
             .optional()?)
     }
 
-    /// The mappings of `org`, oldest first.
+    /// The mappings of `org`, oldest first: in the stored sequence, so the
+    /// order (the declaration order of their rules) is the same before and
+    /// after a restart.
     pub fn mappings(&self, org: &str) -> Result<Vec<StoredMapping>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT id, org, account_identifier, arn_pattern, created FROM mappings
-             WHERE org = ?1 ORDER BY created, id",
+             WHERE org = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map(params![org], row_to_mapping)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -572,6 +615,32 @@ fn migrate_key_ids(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Gives `mappings` its `seq` column (a stored, monotonic sequence: the
+/// order of mappings within an org) if it has none yet, numbering existing
+/// rows in the order they were read before (`created`, then `id`).
+fn migrate_mapping_sequence(conn: &Connection) -> Result<(), StoreError> {
+    let has_seq = conn
+        .prepare("SELECT 1 FROM pragma_table_info('mappings') WHERE name = 'seq'")?
+        .exists([])?;
+    if !has_seq {
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             ALTER TABLE mappings ADD COLUMN seq INTEGER;
+             UPDATE mappings SET seq = (
+                 SELECT n FROM (
+                     SELECT id AS rid, ROW_NUMBER() OVER (ORDER BY created, id) AS n
+                     FROM mappings
+                 ) WHERE rid = mappings.id
+             );
+             COMMIT;",
+        )?;
+    }
+    conn.execute_batch(
+        "CREATE UNIQUE INDEX IF NOT EXISTS mappings_by_seq ON mappings (org, seq);",
+    )?;
+    Ok(())
+}
+
 fn row_to_mapping(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMapping> {
     Ok(StoredMapping {
         id: r.get(0)?,
@@ -585,4 +654,53 @@ fn row_to_mapping(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMapping> {
 /// Now, in unix seconds, for new rows.
 pub fn unix_now() -> i64 {
     now_secs()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store from before the sequence column: opening it numbers the
+    /// existing mappings in the order they were read before (`created`, `id`).
+    #[test]
+    fn the_sequence_migration_keeps_the_old_order() {
+        let dir = std::env::temp_dir().join(format!(
+            "arnmap-migrate-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("arnmap.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            for (id, created) in [("c", 1), ("a", 2), ("b", 1), ("d", 0)] {
+                conn.execute(
+                    "INSERT INTO mappings (id, org, account_identifier, arn_pattern, created)
+                     VALUES (?1, 'o', 'x', ?1, ?2)",
+                    params![id, created],
+                )
+                .unwrap();
+            }
+        }
+        let store = Store::open_file(&path).unwrap();
+        let order = |s: &Store| -> Vec<String> {
+            s.mappings("o").unwrap().into_iter().map(|m| m.id).collect()
+        };
+        assert_eq!(order(&store), ["d", "b", "c", "a"]);
+        // New mappings come after, whatever their id or time.
+        store
+            .insert_mapping(&StoredMapping {
+                id: "0".into(),
+                org: "o".into(),
+                account_identifier: "x".into(),
+                arn_pattern: "0".into(),
+                created: 0,
+            })
+            .unwrap();
+        drop(store);
+        let store = Store::open_file(&path).unwrap();
+        assert_eq!(order(&store), ["d", "b", "c", "a", "0"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -322,3 +322,68 @@ fn generators_cover_every_decision_kind() {
         ["denied", "error", "mapped", "no_match"]
     );
 }
+
+/// `policy_text`, numbering rules from `first` (so a split keeps every name).
+fn policy_text_from(rules: &[RuleSpec], first: usize) -> String {
+    let mut text = String::new();
+    for (i, r) in rules.iter().enumerate() {
+        let head = if r.deny {
+            format!("deny \"{}\"", r.pattern)
+        } else {
+            format!("map \"{}\" to \"{}\"", r.pattern, r.target)
+        };
+        let when = r
+            .condition
+            .as_ref()
+            .map(|c| format!(" when {c}"))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "org \"o{}\" {{ {head} as r{}{when} }}\n",
+            r.org,
+            first + i
+        ));
+    }
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Deciding with the files and an org's own rules compiled apart, then
+    /// combined by precedence, is deciding over one policy holding both (the
+    /// files declared first), down to the rule that decided.
+    #[test]
+    fn combining_two_policies_is_deciding_over_their_union(
+        rules in prop::collection::vec(rule(), 1..30),
+        split in 0..30usize,
+        callers in prop::collection::vec(caller(), 1..12),
+    ) {
+        let split = split.min(rules.len());
+        let (files_text, own_text) = (
+            policy_text_from(&rules[..split], 0),
+            policy_text_from(&rules[split..], split),
+        );
+        let files = CompiledPolicy::compile_str("files.policy", &files_text).unwrap();
+        let own = CompiledPolicy::compile_str("api:o", &own_text).unwrap();
+        let mut both = arnmap::SourceMap::new();
+        both.add("files.policy", files_text.as_str());
+        both.add("api:o", own_text.as_str());
+        let union = CompiledPolicy::compile(&both).unwrap();
+        for c in &callers {
+            let id = match &c.user_id {
+                Some(uid) => CallerIdentity::parse(&c.arn, uid),
+                None => CallerIdentity::parse_arn(&c.arn),
+            }
+            .unwrap();
+            let caller = Caller { identity: &id, region: c.region };
+            for org in ["o0", "o1", "o2", "unknown"] {
+                let combined = arnmap::internals::precedence::combine(
+                    files.evaluate(org, &caller),
+                    own.evaluate(org, &caller),
+                )
+                .to_decision();
+                prop_assert_eq!(&combined, &union.decide(org, &caller), "org {} caller {:?}\nfiles:\n{}\nown:\n{}", org, c, files_text, own_text);
+            }
+        }
+    }
+}

@@ -194,3 +194,24 @@ proptest! {
         }
     }
 }
+
+/// Patterns whose fixed-length tails disagree cannot overlap: the cheap
+/// filter says so without the (budget-bound) automaton search.
+#[test]
+fn disagreeing_tails_are_settled_by_the_cheap_filter() {
+    let p = |r: &str| Pattern::parse(&format!("arn:aws:iam::123456789012:{r}")).unwrap();
+    let q = "?".repeat(16);
+    assert!(!overlap::may_overlap(
+        &p(&format!("user/*ab{q}")),
+        &p(&format!("user/*cb{q}"))
+    ));
+    for (a, b) in [
+        ("user/*ab?", "user/*b?"),
+        ("user/*ab", "user/*?b"),
+        ("user/a*", "user/*b"),
+    ] {
+        let (a, b) = (p(a), p(b));
+        assert!(overlap::overlap(&a, &b).unwrap().is_some(), "{a} {b}");
+        assert!(overlap::may_overlap(&a, &b), "{a} {b}");
+    }
+}

@@ -13,5 +13,6 @@ mod serve_admin;
 mod serve_api;
 mod serve_e2e;
 mod serve_support;
+mod serve_writes;
 #[path = "../auth/sts_support.rs"]
 mod sts_support;
