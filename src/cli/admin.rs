@@ -1,5 +1,6 @@
 //! `arnmap keys create|list|revoke|rotate`, `arnmap grant [--revoke]` and
-//! `arnmap mappings list|delete`: administration on the data dir, no SQL.
+//! `arnmap mappings list|delete`: administration on the data dir (or the
+//! shared store, `--store postgres://…`), no SQL.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,10 @@ pub struct ListKeysArgs {
     /// The data directory of `arnmap serve`.
     #[arg(long, default_value = "data")]
     pub data_dir: PathBuf,
+    /// The shared store of `arnmap serve --store`
+    /// (`postgres://USER@HOST:PORT/DB`), instead of the data directory's.
+    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
+    pub store: Option<String>,
     /// Only this org's keys (a UUID); every org's without it.
     #[arg(long)]
     pub org: Option<String>,
@@ -44,6 +49,10 @@ pub struct RevokeKeysArgs {
     /// The data directory of `arnmap serve`.
     #[arg(long, default_value = "data")]
     pub data_dir: PathBuf,
+    /// The shared store of `arnmap serve --store`
+    /// (`postgres://USER@HOST:PORT/DB`), instead of the data directory's.
+    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
+    pub store: Option<String>,
     /// The key pair's id, as `arnmap keys list` prints it.
     #[arg(long)]
     pub id: String,
@@ -67,6 +76,10 @@ pub struct MappingsArgs {
     /// The data directory of `arnmap serve`.
     #[arg(long, default_value = "data")]
     pub data_dir: PathBuf,
+    /// The shared store of `arnmap serve --store`
+    /// (`postgres://USER@HOST:PORT/DB`), instead of the data directory's.
+    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
+    pub store: Option<String>,
     /// The org (a UUID).
     #[arg(long)]
     pub org: String,
@@ -81,6 +94,10 @@ pub struct DeleteMappingsArgs {
     /// The data directory of `arnmap serve`.
     #[arg(long, default_value = "data")]
     pub data_dir: PathBuf,
+    /// The shared store of `arnmap serve --store`
+    /// (`postgres://USER@HOST:PORT/DB`), instead of the data directory's.
+    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
+    pub store: Option<String>,
     /// The org (a UUID).
     #[arg(long)]
     pub org: String,
@@ -98,6 +115,10 @@ pub struct CreateKeysArgs {
     /// The data directory of `arnmap serve`.
     #[arg(long, default_value = "data")]
     pub data_dir: PathBuf,
+    /// The shared store of `arnmap serve --store`
+    /// (`postgres://USER@HOST:PORT/DB`), instead of the data directory's.
+    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
+    pub store: Option<String>,
     /// The org (a UUID).
     #[arg(long)]
     pub org: String,
@@ -123,6 +144,10 @@ pub struct GrantArgs {
     /// The data directory of `arnmap serve`.
     #[arg(long, default_value = "data")]
     pub data_dir: PathBuf,
+    /// The shared store of `arnmap serve --store`
+    /// (`postgres://USER@HOST:PORT/DB`), instead of the data directory's.
+    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
+    pub store: Option<String>,
     /// The org (a UUID).
     #[arg(long)]
     pub org: String,
@@ -146,14 +171,20 @@ fn permissions(names: &[String]) -> Result<Vec<Permission>, String> {
         .collect()
 }
 
-fn open(dir: &std::path::Path) -> Result<Store, String> {
+fn open(dir: &std::path::Path, store: Option<&str>) -> Result<Store, String> {
+    if let Some(url) = store {
+        return Store::connect(url).map_err(|e| e.to_string());
+    }
     ensure_data_dir(dir).map_err(|e| e.to_string())?;
     Store::open(dir).map_err(|e| e.to_string())
 }
 
 /// Opens the store of a data dir that must already hold one (listing or
 /// revoking in a mistyped directory should not create an empty store).
-fn open_existing(dir: &std::path::Path) -> Result<Store, String> {
+fn open_existing(dir: &std::path::Path, store: Option<&str>) -> Result<Store, String> {
+    if let Some(url) = store {
+        return Store::connect(url).map_err(|e| e.to_string());
+    }
     let file = dir.join("arnmap.sqlite3");
     if !file.is_file() {
         return Err(format!("no store in {} (no arnmap.sqlite3)", dir.display()));
@@ -201,7 +232,7 @@ pub fn keys(command: KeysCommand) -> ExitCode {
                 Ok(p) => p,
                 Err(e) => return fail(e, EXIT_POLICY),
             };
-            let result = open(&args.data_dir)
+            let result = open(&args.data_dir, args.store.as_deref())
                 .and_then(|s| s.create_keys(&args.org, &perms).map_err(|e| e.to_string()));
             match result {
                 Ok(keys) => match serde_json::to_string(&keys) {
@@ -236,7 +267,7 @@ pub fn keys(command: KeysCommand) -> ExitCode {
                 Ok(org) => org,
                 Err(e) => return fail(e, EXIT_POLICY),
             };
-            match open_existing(&args.data_dir)
+            match open_existing(&args.data_dir, args.store.as_deref())
                 .and_then(|s| s.keys(org.as_deref()).map_err(|e| e.to_string()))
             {
                 Ok(keys) => print_lines(&keys),
@@ -244,7 +275,7 @@ pub fn keys(command: KeysCommand) -> ExitCode {
             }
         }
         KeysCommand::Revoke(args) => {
-            match open_existing(&args.data_dir)
+            match open_existing(&args.data_dir, args.store.as_deref())
                 .and_then(|s| s.revoke_keys(&args.id).map_err(|e| e.to_string()))
             {
                 Ok(true) => {
@@ -269,7 +300,7 @@ pub fn mappings(command: MappingsCommand) -> ExitCode {
                 Ok(org) => org,
                 Err(e) => return fail(e, EXIT_POLICY),
             };
-            let listed = open_existing(&args.data_dir).and_then(|s| {
+            let listed = open_existing(&args.data_dir, args.store.as_deref()).and_then(|s| {
                 let all = match &args.id {
                     Some(id) => s.mapping(&org, id).map(|m| m.into_iter().collect()),
                     None => s.mappings(&org),
@@ -312,7 +343,7 @@ pub fn mappings(command: MappingsCommand) -> ExitCode {
                     EXIT_POLICY,
                 );
             }
-            let store = match open_existing(&args.data_dir) {
+            let store = match open_existing(&args.data_dir, args.store.as_deref()) {
                 Ok(s) => s,
                 Err(e) => return fail(e, EXIT_FAILED),
             };
@@ -346,7 +377,7 @@ pub fn grant(args: GrantArgs) -> ExitCode {
     if args.revoke {
         return revoke_grant(&args, &perms);
     }
-    match open(&args.data_dir).and_then(|s| {
+    match open(&args.data_dir, args.store.as_deref()).and_then(|s| {
         s.grant(&args.org, &args.account, &perms)
             .map_err(|e| e.to_string())
     }) {
@@ -368,7 +399,7 @@ fn revoke_grant(args: &GrantArgs, perms: &[Permission]) -> ExitCode {
         Ok(org) => org,
         Err(e) => return fail(e, EXIT_POLICY),
     };
-    match open_existing(&args.data_dir).and_then(|s| {
+    match open_existing(&args.data_dir, args.store.as_deref()).and_then(|s| {
         s.revoke_grant(&org, &args.account, perms)
             .map_err(|e| e.to_string())
     }) {

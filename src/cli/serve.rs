@@ -20,6 +20,10 @@ pub struct ServeArgs {
     /// Data directory: SQLite store and signing keys [default: ./data].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// The store several replicas share, `postgres://USER@HOST:PORT/DB`,
+    /// instead of the SQLite file in the data directory.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
     /// Policy files or directories [default: policies/].
     #[arg(long = "policies", num_args = 1..)]
     pub policies: Vec<PathBuf>,
@@ -47,6 +51,9 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
     if let Some(dir) = args.data_dir {
         config.data_dir = dir;
+    }
+    if let Some(store) = args.store {
+        config.store = Some(store);
     }
     if !args.policies.is_empty() {
         config.policies = args.policies;

@@ -17,6 +17,11 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// The data directory: the SQLite store and the signing keys. Default `data`.
     pub data_dir: PathBuf,
+    /// The store, when it is not the SQLite file in `data_dir`:
+    /// `Some("postgres://USER@HOST:PORT/DB")`, the PostgreSQL store several
+    /// replicas share (feature `postgres`). Default `None`: SQLite in
+    /// `data_dir`. The signing keys stay in `data_dir` either way.
+    pub store: Option<String>,
     /// Policy files or directories loaded at start. Default `["policies"]`.
     pub policies: Vec<PathBuf>,
     /// Proof pre-checks, STS transport and replay protection.
@@ -32,6 +37,7 @@ impl Default for ServeConfig {
         ServeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
+            store: None,
             policies: vec![PathBuf::from("policies")],
             verifier: VerifierConfig::default(),
             token: TokenConfig::default(),
@@ -190,6 +196,14 @@ impl ServeConfig {
                  max_connections_per_client must be at least 1"
                     .into(),
             ));
+        }
+        if let Some(store) = &self.store
+            && !super::store::is_postgres_url(store)
+        {
+            return Err(ServeConfigError::Invalid(format!(
+                "store: expected postgres://USER@HOST:PORT/DB, not {:?}",
+                super::store::redact(store)
+            )));
         }
         if self.policies.is_empty() {
             return Err(ServeConfigError::Invalid(

@@ -168,7 +168,10 @@ pub(crate) fn key_ring(config: &ServeConfig) -> Result<KeyRing, ServeError> {
 pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
     config.validate()?;
     ensure_data_dir(&config.data_dir)?;
-    let store = Arc::new(Store::open(&config.data_dir)?);
+    let store = Arc::new(match &config.store {
+        Some(url) => Store::connect(url)?,
+        None => Store::open(&config.data_dir)?,
+    });
     let issuer = Arc::new(TokenIssuer::new(config.token.clone(), key_ring(&config)?)?);
     let sources = load_policy_files(&config.policies)?;
     let compiled = prepare(&sources).map_err(|error| ServeError::Policies {

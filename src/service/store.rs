@@ -1,17 +1,22 @@
-//! The service's SQLite store: orgs, API and application keys (hashed),
-//! grants, and persona mappings.
+//! The service's store: orgs, API and application keys (hashed), grants, and
+//! persona mappings.
 //!
-//! Every write is one transaction committed with `synchronous = FULL` in WAL
-//! mode, so it is on disk before the function returns: a write acknowledged
-//! to a client survives SIGKILL and power loss. Calls block: use them from
+//! [`Store`] is one interface over two backends (the crate-private
+//! [`Backend`] trait): SQLite in the data directory (the default: one
+//! process, nothing to install) and PostgreSQL (`postgres://…`, feature
+//! `postgres`: the store several replicas of `arnmap serve` share). Every
+//! write is one transaction, committed before the call returns: a write
+//! acknowledged to a client survives SIGKILL. Calls block: use them from
 //! `spawn_blocking` in async code.
 
 use std::path::Path;
-use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension as _, params};
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
+
+#[cfg(feature = "postgres")]
+mod postgres;
+mod sqlite;
 
 /// The permissions an application key or a grant can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -50,6 +55,25 @@ pub enum StoreError {
     /// SQLite said no.
     #[error("store: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL (or its connection pool) said no.
+    #[error("store: {0}")]
+    Postgres(String),
+    /// A store location that names no backend this build has.
+    #[error(
+        "store {0:?}: expected postgres://USER@HOST:PORT/DB (and a build with the `postgres` feature)"
+    )]
+    Location(String),
+    /// The store's schema is newer than this build knows: it never
+    /// downgrades a schema; run a newer `arnmap`.
+    #[error(
+        "store: the schema is at version {found}, newer than this build's {known}; run a newer arnmap"
+    )]
+    NewerSchema {
+        /// The stored schema version.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
     /// A permission name that does not exist.
     #[error("unknown permission {0:?}; expected cloud_auth_config_read or cloud_auth_config_write")]
     Permission(String),
@@ -100,43 +124,89 @@ pub struct NewKeys {
     pub id: String,
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS orgs (
-    id TEXT PRIMARY KEY,
-    created INTEGER NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS api_keys (
-    hash BLOB PRIMARY KEY,
-    org TEXT NOT NULL REFERENCES orgs(id),
-    created INTEGER NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS app_keys (
-    hash BLOB PRIMARY KEY,
-    org TEXT NOT NULL REFERENCES orgs(id),
-    permissions TEXT NOT NULL,
-    created INTEGER NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS grants (
-    org TEXT NOT NULL REFERENCES orgs(id),
-    account TEXT NOT NULL,
-    permission TEXT NOT NULL,
-    PRIMARY KEY (org, account, permission)
-) STRICT;
-CREATE TABLE IF NOT EXISTS mappings (
-    id TEXT PRIMARY KEY,
-    org TEXT NOT NULL,
-    account_identifier TEXT NOT NULL,
-    arn_pattern TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    UNIQUE (org, arn_pattern)
-) STRICT;
-CREATE INDEX IF NOT EXISTS mappings_by_org ON mappings (org, created, id);
-";
+/// A key pair as `arnmap keys list` shows it: never a key, never a hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeyInfo {
+    /// The pair's id (a UUID), what `arnmap keys revoke --id` takes.
+    pub id: String,
+    /// The org.
+    pub org: String,
+    /// What the application key may do (empty for an API key alone).
+    pub permissions: Vec<&'static str>,
+    /// Unix seconds.
+    pub created: i64,
+    /// Which halves are stored under this id: `api`, `application` (a pair
+    /// created before ids existed may show as two ids, one half each).
+    pub keys: Vec<&'static str>,
+}
 
-/// The store. `Send + Sync`; one connection behind a mutex.
+/// A stored key half, as [`Backend::key_rows`] lists it: id, org, created,
+/// `api` or `application`, permissions (empty for an API key).
+pub(crate) type KeyRow = (String, String, i64, String, String);
+
+/// What a store backend does. Orgs arrive validated and, for keys and
+/// grants, lowercase; secrets arrive hashed. Every method that writes is one
+/// transaction, committed (durably) before it returns.
+pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
+    /// Creates `org` if it does not exist.
+    fn ensure_org(&self, org: &str, created: i64) -> Result<(), StoreError>;
+    /// Stores a key pair's hashes under one id, in one transaction.
+    fn insert_keys(
+        &self,
+        org: &str,
+        id: &str,
+        api_hash: &[u8],
+        app_hash: &[u8],
+        permissions: &str,
+        created: i64,
+    ) -> Result<(), StoreError>;
+    /// The stored hash and org of an API key, by its hash.
+    fn api_key(&self, hash: &[u8]) -> Result<Option<(Vec<u8>, String)>, StoreError>;
+    /// The stored hash, org and permissions of an application key, by its hash.
+    fn app_key(&self, hash: &[u8]) -> Result<Option<(Vec<u8>, String, String)>, StoreError>;
+    /// Every key half of `org` (of every org when `None`), by creation time
+    /// then id.
+    fn key_rows(&self, org: Option<&str>) -> Result<Vec<KeyRow>, StoreError>;
+    /// Deletes both halves stored under `id`; false when there were none.
+    fn revoke_keys(&self, id: &str) -> Result<bool, StoreError>;
+    /// Grants `permissions` (names) to `account` in `org`.
+    fn grant(&self, org: &str, account: &str, permissions: &[&str]) -> Result<(), StoreError>;
+    /// The permission names granted to `account` in `org`.
+    fn granted(&self, org: &str, account: &str) -> Result<Vec<String>, StoreError>;
+    /// Revokes `permissions`; how many were granted.
+    fn revoke_grant(
+        &self,
+        org: &str,
+        account: &str,
+        permissions: &[&str],
+    ) -> Result<usize, StoreError>;
+    /// [`Store::insert_mapping_if`].
+    fn insert_mapping_if(
+        &self,
+        mapping: &StoredMapping,
+        proceed: &mut dyn FnMut() -> bool,
+    ) -> Result<bool, StoreError>;
+    /// [`Store::delete_mapping_if`].
+    fn delete_mapping_if(
+        &self,
+        org: &str,
+        id: &str,
+        proceed: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<bool>, StoreError>;
+    /// [`Store::mapping`].
+    fn mapping(&self, org: &str, id: &str) -> Result<Option<StoredMapping>, StoreError>;
+    /// [`Store::mappings`].
+    fn mappings(&self, org: &str) -> Result<Vec<StoredMapping>, StoreError>;
+    /// [`Store::orgs_with_mappings`].
+    fn orgs_with_mappings(&self) -> Result<Vec<String>, StoreError>;
+    /// [`Store::delete_mappings`].
+    fn delete_mappings(&self, org: &str) -> Result<usize, StoreError>;
+}
+
+/// The store: SQLite in a data directory, or PostgreSQL. `Send + Sync`.
 #[derive(Debug)]
 pub struct Store {
-    conn: Mutex<Connection>,
+    backend: Box<dyn Backend>,
 }
 
 fn now_secs() -> i64 {
@@ -163,36 +233,43 @@ fn is_uuid(s: &str) -> bool {
     uuid::Uuid::try_parse(s).is_ok() && s.len() == 36
 }
 
+/// Whether `location` names a PostgreSQL store (`postgres://` or
+/// `postgresql://`).
+pub(crate) fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
 impl Store {
     /// Opens (creating if needed) `arnmap.sqlite3` in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         Store::open_file(&data_dir.join("arnmap.sqlite3"))
     }
 
-    /// Opens (creating if needed) the database file `path`.
+    /// Opens (creating if needed) the SQLite database file `path`.
     pub fn open_file(path: &Path) -> Result<Store, StoreError> {
-        let mut conn = Connection::open(path)?;
-        // Key hashes and grants: readable by the service's user only. SQLite
-        // gives the -wal and -shm files the database file's mode.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-        }
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
-        migrate_key_ids(&mut conn)?;
-        migrate_mapping_sequence(&conn)?;
         Ok(Store {
-            conn: Mutex::new(conn),
+            backend: Box::new(sqlite::SqliteStore::open_file(path)?),
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    /// Connects to the PostgreSQL store `url`
+    /// (`postgres://USER@HOST:PORT/DB`), applying the schema migrations
+    /// this build knows (never downgrading a newer schema). Needs the
+    /// `postgres` feature; without it every URL is [`StoreError::Location`].
+    pub fn connect(url: &str) -> Result<Store, StoreError> {
+        if !is_postgres_url(url) {
+            return Err(StoreError::Location(redact(url)));
+        }
+        #[cfg(feature = "postgres")]
+        {
+            Ok(Store {
+                backend: Box::new(postgres::PgStore::connect(url)?),
+            })
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            Err(StoreError::Location(redact(url)))
+        }
     }
 
     /// Creates `org` if it does not exist.
@@ -200,11 +277,8 @@ impl Store {
         if !is_uuid(org) {
             return Err(StoreError::Org(org.to_owned()));
         }
-        self.conn().execute(
-            "INSERT OR IGNORE INTO orgs (id, created) VALUES (?1, ?2)",
-            params![org.to_ascii_lowercase(), now_secs()],
-        )?;
-        Ok(())
+        self.backend
+            .ensure_org(&org.to_ascii_lowercase(), now_secs())
     }
 
     /// Creates the org if needed and a new key pair carrying `permissions`.
@@ -225,19 +299,14 @@ impl Store {
         perms.sort_unstable();
         perms.dedup();
         // One id for the pair (what `keys list` shows and `keys revoke` takes).
-        let id = &keys.id;
-        let created = now_secs();
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO api_keys (hash, org, created, id) VALUES (?1, ?2, ?3, ?4)",
-            params![hash(&keys.api_key), org, created, id],
+        self.backend.insert_keys(
+            &org,
+            &keys.id,
+            &hash(&keys.api_key),
+            &hash(&keys.app_key),
+            &perms.join(" "),
+            now_secs(),
         )?;
-        tx.execute(
-            "INSERT INTO app_keys (hash, org, permissions, created, id) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![hash(&keys.app_key), org, perms.join(" "), created, id],
-        )?;
-        tx.commit()?;
         Ok(keys)
     }
 
@@ -249,23 +318,10 @@ impl Store {
         api_key: &str,
         app_key: &str,
     ) -> Result<Option<KeyHolder>, StoreError> {
-        let conn = self.conn();
         let api_hash = hash(api_key);
         let app_hash = hash(app_key);
-        let api: Option<(Vec<u8>, String)> = conn
-            .query_row(
-                "SELECT hash, org FROM api_keys WHERE hash = ?1",
-                params![api_hash],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let app: Option<(Vec<u8>, String, String)> = conn
-            .query_row(
-                "SELECT hash, org, permissions FROM app_keys WHERE hash = ?1",
-                params![app_hash],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
+        let api = self.backend.api_key(&api_hash)?;
+        let app = self.backend.app_key(&app_hash)?;
         let (Some((stored_api, api_org)), Some((stored_app, app_org, perms))) = (api, app) else {
             return Ok(None);
         };
@@ -291,34 +347,32 @@ impl Store {
         permissions: &[Permission],
     ) -> Result<(), StoreError> {
         self.ensure_org(org)?;
-        let org = org.to_ascii_lowercase();
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for p in permissions {
-            tx.execute(
-                "INSERT OR IGNORE INTO grants (org, account, permission) VALUES (?1, ?2, ?3)",
-                params![org, account, p.as_str()],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        let names: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
+        self.backend
+            .grant(&org.to_ascii_lowercase(), account, &names)
     }
 
     /// What `account` may do in `org`.
     pub fn granted(&self, org: &str, account: &str) -> Result<Vec<Permission>, StoreError> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT permission FROM grants WHERE org = ?1 AND account = ?2")?;
-        let rows = stmt.query_map(params![org.to_ascii_lowercase(), account], |r| {
-            r.get::<_, String>(0)
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            if let Ok(p) = row?.parse() {
-                out.push(p);
-            }
-        }
-        Ok(out)
+        Ok(self
+            .backend
+            .granted(&org.to_ascii_lowercase(), account)?
+            .into_iter()
+            .filter_map(|p| p.parse().ok())
+            .collect())
+    }
+
+    /// Takes `permissions` away from tokens issued to `account` in `org`;
+    /// returns how many were granted (and are now revoked).
+    pub fn revoke_grant(
+        &self,
+        org: &str,
+        account: &str,
+        permissions: &[Permission],
+    ) -> Result<usize, StoreError> {
+        let names: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
+        self.backend
+            .revoke_grant(&org.to_ascii_lowercase(), account, &names)
     }
 
     /// Inserts a mapping, durably. A pattern already mapped in the org is
@@ -337,35 +391,9 @@ impl Store {
         mapping: &StoredMapping,
         proceed: impl FnOnce() -> bool,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let existing: Option<String> = tx
-            .query_row(
-                "SELECT id FROM mappings WHERE org = ?1 AND arn_pattern = ?2",
-                params![mapping.org, mapping.arn_pattern],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(id) = existing {
-            return Err(StoreError::Duplicate(id));
-        }
-        tx.execute(
-            "INSERT INTO mappings (id, org, account_identifier, arn_pattern, created, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(seq), 0) + 1 FROM mappings))",
-            params![
-                mapping.id,
-                mapping.org,
-                mapping.account_identifier,
-                mapping.arn_pattern,
-                mapping.created
-            ],
-        )?;
-        if !proceed() {
-            tx.rollback()?;
-            return Ok(false);
-        }
-        tx.commit()?;
-        Ok(true)
+        let mut proceed = Some(proceed);
+        self.backend
+            .insert_mapping_if(mapping, &mut || proceed.take().is_some_and(|f| f()))
     }
 
     /// Deletes a mapping of `org` if `proceed()` — asked inside the
@@ -377,105 +405,43 @@ impl Store {
         id: &str,
         proceed: impl FnOnce() -> bool,
     ) -> Result<Option<bool>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n = tx.execute(
-            "DELETE FROM mappings WHERE org = ?1 AND id = ?2",
-            params![org, id],
-        )?;
-        if !proceed() {
-            tx.rollback()?;
-            return Ok(None);
-        }
-        tx.commit()?;
-        Ok(Some(n > 0))
+        let mut proceed = Some(proceed);
+        self.backend
+            .delete_mapping_if(org, id, &mut || proceed.take().is_some_and(|f| f()))
     }
 
     /// Deletes a mapping of `org`; false when there was none.
     pub fn delete_mapping(&self, org: &str, id: &str) -> Result<bool, StoreError> {
-        let n = self.conn().execute(
-            "DELETE FROM mappings WHERE org = ?1 AND id = ?2",
-            params![org, id],
-        )?;
-        Ok(n > 0)
+        Ok(self
+            .backend
+            .delete_mapping_if(org, id, &mut || true)?
+            .unwrap_or(false))
     }
 
     /// One mapping of `org`, if it has one with this id.
     pub fn mapping(&self, org: &str, id: &str) -> Result<Option<StoredMapping>, StoreError> {
-        let conn = self.conn();
-        Ok(conn
-            .query_row(
-                "SELECT id, org, account_identifier, arn_pattern, created FROM mappings
-                 WHERE org = ?1 AND id = ?2",
-                params![org, id],
-                row_to_mapping,
-            )
-            .optional()?)
+        self.backend.mapping(org, id)
     }
 
     /// The mappings of `org`, oldest first: in the stored sequence, so the
     /// order (the declaration order of their rules) is the same before and
-    /// after a restart.
+    /// after a restart, and on every replica.
     pub fn mappings(&self, org: &str) -> Result<Vec<StoredMapping>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, org, account_identifier, arn_pattern, created FROM mappings
-             WHERE org = ?1 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map(params![org], row_to_mapping)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.backend.mappings(org)
     }
 
     /// Every org that has mappings.
     pub fn orgs_with_mappings(&self) -> Result<Vec<String>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT DISTINCT org FROM mappings ORDER BY org")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.backend.orgs_with_mappings()
     }
-}
 
-/// A key pair as `arnmap keys list` shows it: never a key, never a hash.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct KeyInfo {
-    /// The pair's id (a UUID), what `arnmap keys revoke --id` takes.
-    pub id: String,
-    /// The org.
-    pub org: String,
-    /// What the application key may do (empty for an API key alone).
-    pub permissions: Vec<&'static str>,
-    /// Unix seconds.
-    pub created: i64,
-    /// Which halves are stored under this id: `api`, `application` (a pair
-    /// created before ids existed may show as two ids, one half each).
-    pub keys: Vec<&'static str>,
-}
-
-impl Store {
     /// The key pairs of `org` (of every org when `None`), oldest first.
     pub fn keys(&self, org: Option<&str>) -> Result<Vec<KeyInfo>, StoreError> {
         let org = org.map(str::to_ascii_lowercase);
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, org, created, 'api', '' FROM api_keys WHERE ?1 IS NULL OR org = ?1
-             UNION ALL
-             SELECT id, org, created, 'application', permissions FROM app_keys
-             WHERE ?1 IS NULL OR org = ?1
-             ORDER BY 3, 1",
-        )?;
-        let rows = stmt.query_map(params![org], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        })?;
+        let rows = self.backend.key_rows(org.as_deref())?;
         let mut out: Vec<KeyInfo> = Vec::new();
         let mut index_of: std::collections::HashMap<String, usize> = Default::default();
-        for row in rows {
-            let (id, org, created, kind, perms) = row?;
+        for (id, org, created, kind, perms) in rows {
             let index = match index_of.get(&id) {
                 Some(&i) => i,
                 None => {
@@ -512,143 +478,31 @@ impl Store {
     /// made with either key is refused (keys are checked against the store
     /// on every request). False when no key has this id.
     pub fn revoke_keys(&self, id: &str) -> Result<bool, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let api = tx.execute("DELETE FROM api_keys WHERE id = ?1", params![id])?;
-        let app = tx.execute("DELETE FROM app_keys WHERE id = ?1", params![id])?;
-        tx.commit()?;
-        Ok(api + app > 0)
-    }
-
-    /// Takes `permissions` away from tokens issued to `account` in `org`;
-    /// returns how many were granted (and are now revoked).
-    pub fn revoke_grant(
-        &self,
-        org: &str,
-        account: &str,
-        permissions: &[Permission],
-    ) -> Result<usize, StoreError> {
-        let org = org.to_ascii_lowercase();
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let mut revoked = 0;
-        for p in permissions {
-            revoked += tx.execute(
-                "DELETE FROM grants WHERE org = ?1 AND account = ?2 AND permission = ?3",
-                params![org, account, p.as_str()],
-            )?;
-        }
-        tx.commit()?;
-        Ok(revoked)
+        self.backend.revoke_keys(id)
     }
 
     /// Deletes every mapping of `org`; returns how many there were.
     pub fn delete_mappings(&self, org: &str) -> Result<usize, StoreError> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM mappings WHERE org = ?1", params![org])?)
+        self.backend.delete_mappings(org)
     }
 }
 
-/// Gives every key an `id`: adds the column to a store made before ids
-/// existed, and fills rows that have none. A legacy API key and application
-/// key of the same org and second, alone in it, were made by one
-/// `keys create`: they share an id; any other row gets its own. One
-/// immediate transaction, so concurrent openers do not race.
-fn migrate_key_ids(conn: &mut Connection) -> Result<(), StoreError> {
-    use std::collections::HashMap;
-
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    for table in ["api_keys", "app_keys"] {
-        let has_id = tx
-            .prepare(&format!(
-                "SELECT 1 FROM pragma_table_info('{table}') WHERE name = 'id'"
-            ))?
-            .exists([])?;
-        if !has_id {
-            tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN id TEXT"))?;
-        }
-        tx.execute_batch(&format!(
-            "CREATE UNIQUE INDEX IF NOT EXISTS {table}_by_id ON {table} (id)"
-        ))?;
-    }
-    let legacy = |table: &str| -> Result<Vec<(Vec<u8>, String, i64)>, StoreError> {
-        let mut stmt = tx.prepare(&format!(
-            "SELECT hash, org, created FROM {table} WHERE id IS NULL ORDER BY created, hash"
-        ))?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    };
-    let api = legacy("api_keys")?;
-    let app = legacy("app_keys")?;
-    if api.is_empty() && app.is_empty() {
-        tx.commit()?;
-        return Ok(());
-    }
-    // (org, created) -> (API key hashes, application key hashes)
-    type Hashes = Vec<Vec<u8>>;
-    let mut groups: HashMap<(String, i64), (Hashes, Hashes)> = HashMap::new();
-    for (hash, org, created) in api {
-        groups.entry((org, created)).or_default().0.push(hash);
-    }
-    for (hash, org, created) in app {
-        groups.entry((org, created)).or_default().1.push(hash);
-    }
-    for (apis, apps) in groups.into_values() {
-        let paired = apis.len() == 1 && apps.len() == 1;
-        let shared = uuid::Uuid::new_v4().to_string();
-        for (table, hashes) in [("api_keys", apis), ("app_keys", apps)] {
-            for hash in hashes {
-                let id = if paired {
-                    shared.clone()
-                } else {
-                    uuid::Uuid::new_v4().to_string()
-                };
-                tx.execute(
-                    &format!("UPDATE {table} SET id = ?1 WHERE hash = ?2"),
-                    params![id, hash],
-                )?;
+/// A store location fit for a message: without the password, if any.
+pub(crate) fn redact(location: &str) -> String {
+    match (location.find("://"), location.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let (head, host) = location.split_at(at);
+            let user_start = scheme + 3;
+            match head.get(user_start..).and_then(|u| u.find(':')) {
+                Some(colon) => format!(
+                    "{}:***{host}",
+                    head.get(..user_start + colon).unwrap_or_default()
+                ),
+                None => location.to_owned(),
             }
         }
+        _ => location.to_owned(),
     }
-    tx.commit()?;
-    Ok(())
-}
-
-/// Gives `mappings` its `seq` column (a stored, monotonic sequence: the
-/// order of mappings within an org) if it has none yet, numbering existing
-/// rows in the order they were read before (`created`, then `id`).
-fn migrate_mapping_sequence(conn: &Connection) -> Result<(), StoreError> {
-    let has_seq = conn
-        .prepare("SELECT 1 FROM pragma_table_info('mappings') WHERE name = 'seq'")?
-        .exists([])?;
-    if !has_seq {
-        conn.execute_batch(
-            "BEGIN IMMEDIATE;
-             ALTER TABLE mappings ADD COLUMN seq INTEGER;
-             UPDATE mappings SET seq = (
-                 SELECT n FROM (
-                     SELECT id AS rid, ROW_NUMBER() OVER (ORDER BY created, id) AS n
-                     FROM mappings
-                 ) WHERE rid = mappings.id
-             );
-             COMMIT;",
-        )?;
-    }
-    conn.execute_batch(
-        "CREATE UNIQUE INDEX IF NOT EXISTS mappings_by_seq ON mappings (org, seq);",
-    )?;
-    Ok(())
-}
-
-fn row_to_mapping(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMapping> {
-    Ok(StoredMapping {
-        id: r.get(0)?,
-        org: r.get(1)?,
-        account_identifier: r.get(2)?,
-        arn_pattern: r.get(3)?,
-        created: r.get(4)?,
-    })
 }
 
 /// Now, in unix seconds, for new rows.
@@ -657,50 +511,19 @@ pub fn unix_now() -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod backend_tests;
 
-    /// A store from before the sequence column: opening it numbers the
-    /// existing mappings in the order they were read before (`created`, `id`).
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
     #[test]
-    fn the_sequence_migration_keeps_the_old_order() {
-        let dir = std::env::temp_dir().join(format!(
-            "arnmap-migrate-{}-{:?}",
-            std::process::id(),
-            std::time::SystemTime::now()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("arnmap.sqlite3");
-        {
-            let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(SCHEMA).unwrap();
-            for (id, created) in [("c", 1), ("a", 2), ("b", 1), ("d", 0)] {
-                conn.execute(
-                    "INSERT INTO mappings (id, org, account_identifier, arn_pattern, created)
-                     VALUES (?1, 'o', 'x', ?1, ?2)",
-                    params![id, created],
-                )
-                .unwrap();
-            }
-        }
-        let store = Store::open_file(&path).unwrap();
-        let order = |s: &Store| -> Vec<String> {
-            s.mappings("o").unwrap().into_iter().map(|m| m.id).collect()
-        };
-        assert_eq!(order(&store), ["d", "b", "c", "a"]);
-        // New mappings come after, whatever their id or time.
-        store
-            .insert_mapping(&StoredMapping {
-                id: "0".into(),
-                org: "o".into(),
-                account_identifier: "x".into(),
-                arn_pattern: "0".into(),
-                created: 0,
-            })
-            .unwrap();
-        drop(store);
-        let store = Store::open_file(&path).unwrap();
-        assert_eq!(order(&store), ["d", "b", "c", "a", "0"]);
-        let _ = std::fs::remove_dir_all(&dir);
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://u@h:5432/db"), "postgres://u@h:5432/db");
+        assert_eq!(redact("sqlite"), "sqlite");
     }
 }

@@ -1,0 +1,439 @@
+//! The PostgreSQL backend: the store several replicas of `arnmap serve`
+//! share (`--store postgres://USER@HOST:PORT/DB`).
+//!
+//! The synchronous `postgres` client (rust-postgres) behind an r2d2 pool:
+//! the service already calls the store from `spawn_blocking`, so a blocking
+//! client keeps one code path for both backends. Connections are plain TCP
+//! (`NoTls`): meant for loopback or a Unix socket (`host=/run/postgresql`);
+//! across a network, put TLS in front (see the README).
+//!
+//! Schema migrations are versioned in `schema_version` and applied at
+//! connect, in one transaction under an advisory lock, so replicas starting
+//! together apply each once; a schema newer than this build knows is
+//! refused, never downgraded. A persona-mapping write is one transaction
+//! that first takes a transaction-level advisory lock on its org: writers of
+//! one org, on any replica, are serialised, so `seq` (the org's
+//! `MAX(seq) + 1`) is monotonic and the duplicate check cannot race.
+
+use std::time::Duration;
+
+use postgres::NoTls;
+use r2d2_postgres::PostgresConnectionManager;
+
+use super::{Backend, KeyRow, StoreError, StoredMapping};
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// Advisory-lock namespaces (the first key of the two-key form).
+const LOCK_MIGRATIONS: i32 = 0x6172_6e00;
+const LOCK_ORG: i32 = 0x6172_6e01;
+
+/// The migrations, in order: version N is `MIGRATIONS[N - 1]`.
+const MIGRATIONS: &[&str] = &["
+CREATE TABLE orgs (
+    id TEXT PRIMARY KEY,
+    created BIGINT NOT NULL
+);
+CREATE TABLE api_keys (
+    hash BYTEA PRIMARY KEY,
+    org TEXT NOT NULL REFERENCES orgs(id),
+    created BIGINT NOT NULL,
+    id TEXT NOT NULL UNIQUE
+);
+CREATE TABLE app_keys (
+    hash BYTEA PRIMARY KEY,
+    org TEXT NOT NULL REFERENCES orgs(id),
+    permissions TEXT NOT NULL,
+    created BIGINT NOT NULL,
+    id TEXT NOT NULL UNIQUE
+);
+CREATE TABLE grants (
+    org TEXT NOT NULL REFERENCES orgs(id),
+    account TEXT NOT NULL,
+    permission TEXT NOT NULL,
+    PRIMARY KEY (org, account, permission)
+);
+CREATE TABLE mappings (
+    id TEXT PRIMARY KEY,
+    org TEXT NOT NULL,
+    account_identifier TEXT NOT NULL,
+    arn_pattern TEXT NOT NULL,
+    created BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    UNIQUE (org, arn_pattern),
+    UNIQUE (org, seq)
+);
+"];
+
+/// The newest schema version this build knows.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The PostgreSQL store: a pool of connections.
+pub(crate) struct PgStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("connections", &self.pool.state().connections)
+            .finish()
+    }
+}
+
+/// A PostgreSQL error with its cause (the server's message), never the URL.
+fn pg(e: postgres::Error) -> StoreError {
+    match e.as_db_error() {
+        Some(db) => StoreError::Postgres(format!("{}: {}", db.code().code(), db.message())),
+        None => {
+            let cause = std::error::Error::source(&e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            StoreError::Postgres(format!("{e}{cause}"))
+        }
+    }
+}
+
+fn pool_error(e: r2d2::Error) -> StoreError {
+    StoreError::Postgres(format!("no database connection: {e}"))
+}
+
+fn is_unique_violation(e: &postgres::Error) -> bool {
+    e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
+}
+
+impl PgStore {
+    /// Connects, then applies the migrations.
+    pub(crate) fn connect(url: &str) -> Result<PgStore, StoreError> {
+        let mut config: postgres::Config = url
+            .parse()
+            .map_err(|e: postgres::Error| StoreError::Postgres(format!("store URL: {e}")))?;
+        config.connect_timeout(Duration::from_secs(5));
+        config.application_name("arnmap");
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .build(manager)
+            .map_err(pool_error)?;
+        let store = PgStore { pool };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn client(
+        &self,
+    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+        self.pool.get().map_err(pool_error)
+    }
+
+    /// Applies every migration newer than the stored version, in one
+    /// transaction under an advisory lock; refuses a newer stored version.
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(pg)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_MIGRATIONS])
+            .map_err(pg)?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+            .map_err(pg)?;
+        let found: Option<i64> = tx
+            .query_one("SELECT MAX(version) FROM schema_version", &[])
+            .map_err(pg)?
+            .get(0);
+        let found = found.unwrap_or(0);
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if found == SCHEMA_VERSION {
+            return tx.commit().map_err(pg);
+        }
+        for (version, sql) in (1..).zip(MIGRATIONS) {
+            if version > found {
+                tx.batch_execute(sql).map_err(pg)?;
+            }
+        }
+        tx.execute("DELETE FROM schema_version", &[]).map_err(pg)?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES ($1)",
+            &[&SCHEMA_VERSION],
+        )
+        .map_err(pg)?;
+        tx.commit().map_err(pg)
+    }
+}
+
+fn row_to_mapping(r: &postgres::Row) -> StoredMapping {
+    StoredMapping {
+        id: r.get(0),
+        org: r.get(1),
+        account_identifier: r.get(2),
+        arn_pattern: r.get(3),
+        created: r.get(4),
+    }
+}
+
+fn count(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+impl Backend for PgStore {
+    fn ensure_org(&self, org: &str, created: i64) -> Result<(), StoreError> {
+        self.client()?
+            .execute(
+                "INSERT INTO orgs (id, created) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+                &[&org, &created],
+            )
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    fn insert_keys(
+        &self,
+        org: &str,
+        id: &str,
+        api_hash: &[u8],
+        app_hash: &[u8],
+        permissions: &str,
+        created: i64,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(pg)?;
+        tx.execute(
+            "INSERT INTO api_keys (hash, org, created, id) VALUES ($1, $2, $3, $4)",
+            &[&api_hash, &org, &created, &id],
+        )
+        .map_err(pg)?;
+        tx.execute(
+            "INSERT INTO app_keys (hash, org, permissions, created, id) VALUES ($1, $2, $3, $4, $5)",
+            &[&app_hash, &org, &permissions, &created, &id],
+        )
+        .map_err(pg)?;
+        tx.commit().map_err(pg)
+    }
+
+    fn api_key(&self, hash: &[u8]) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        Ok(self
+            .client()?
+            .query_opt("SELECT hash, org FROM api_keys WHERE hash = $1", &[&hash])
+            .map_err(pg)?
+            .map(|r| (r.get(0), r.get(1))))
+    }
+
+    fn app_key(&self, hash: &[u8]) -> Result<Option<(Vec<u8>, String, String)>, StoreError> {
+        Ok(self
+            .client()?
+            .query_opt(
+                "SELECT hash, org, permissions FROM app_keys WHERE hash = $1",
+                &[&hash],
+            )
+            .map_err(pg)?
+            .map(|r| (r.get(0), r.get(1), r.get(2))))
+    }
+
+    fn key_rows(&self, org: Option<&str>) -> Result<Vec<KeyRow>, StoreError> {
+        let rows = self
+            .client()?
+            .query(
+                "SELECT id, org, created, 'api'::TEXT, ''::TEXT FROM api_keys
+                 WHERE $1::TEXT IS NULL OR org = $1
+                 UNION ALL
+                 SELECT id, org, created, 'application'::TEXT, permissions FROM app_keys
+                 WHERE $1::TEXT IS NULL OR org = $1
+                 ORDER BY 3, 1",
+                &[&org],
+            )
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .collect())
+    }
+
+    fn revoke_keys(&self, id: &str) -> Result<bool, StoreError> {
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(pg)?;
+        let api = tx
+            .execute("DELETE FROM api_keys WHERE id = $1", &[&id])
+            .map_err(pg)?;
+        let app = tx
+            .execute("DELETE FROM app_keys WHERE id = $1", &[&id])
+            .map_err(pg)?;
+        tx.commit().map_err(pg)?;
+        Ok(api + app > 0)
+    }
+
+    fn grant(&self, org: &str, account: &str, permissions: &[&str]) -> Result<(), StoreError> {
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(pg)?;
+        for p in permissions {
+            tx.execute(
+                "INSERT INTO grants (org, account, permission) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[&org, &account, p],
+            )
+            .map_err(pg)?;
+        }
+        tx.commit().map_err(pg)
+    }
+
+    fn granted(&self, org: &str, account: &str) -> Result<Vec<String>, StoreError> {
+        let rows = self
+            .client()?
+            .query(
+                "SELECT permission FROM grants WHERE org = $1 AND account = $2",
+                &[&org, &account],
+            )
+            .map_err(pg)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn revoke_grant(
+        &self,
+        org: &str,
+        account: &str,
+        permissions: &[&str],
+    ) -> Result<usize, StoreError> {
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(pg)?;
+        let mut revoked = 0;
+        for p in permissions {
+            revoked += tx
+                .execute(
+                    "DELETE FROM grants WHERE org = $1 AND account = $2 AND permission = $3",
+                    &[&org, &account, p],
+                )
+                .map_err(pg)?;
+        }
+        tx.commit().map_err(pg)?;
+        Ok(count(revoked))
+    }
+
+    fn insert_mapping_if(
+        &self,
+        mapping: &StoredMapping,
+        proceed: &mut dyn FnMut() -> bool,
+    ) -> Result<bool, StoreError> {
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(pg)?;
+        // Every writer of this org, on every replica, waits here: the
+        // duplicate check and MAX(seq) + 1 below see every earlier write.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&LOCK_ORG, &mapping.org],
+        )
+        .map_err(pg)?;
+        let existing = tx
+            .query_opt(
+                "SELECT id FROM mappings WHERE org = $1 AND arn_pattern = $2",
+                &[&mapping.org, &mapping.arn_pattern],
+            )
+            .map_err(pg)?;
+        if let Some(row) = existing {
+            return Err(StoreError::Duplicate(row.get(0)));
+        }
+        let inserted = tx.execute(
+            "INSERT INTO mappings (id, org, account_identifier, arn_pattern, created, seq)
+             VALUES ($1, $2, $3, $4, $5,
+                     (SELECT COALESCE(MAX(seq), 0) + 1 FROM mappings WHERE org = $2))",
+            &[
+                &mapping.id,
+                &mapping.org,
+                &mapping.account_identifier,
+                &mapping.arn_pattern,
+                &mapping.created,
+            ],
+        );
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate(mapping.id.clone()));
+            }
+            Err(e) => return Err(pg(e)),
+        }
+        if !proceed() {
+            tx.rollback().map_err(pg)?;
+            return Ok(false);
+        }
+        tx.commit().map_err(pg)?;
+        Ok(true)
+    }
+
+    fn delete_mapping_if(
+        &self,
+        org: &str,
+        id: &str,
+        proceed: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<bool>, StoreError> {
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(pg)?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&LOCK_ORG, &org],
+        )
+        .map_err(pg)?;
+        let n = tx
+            .execute(
+                "DELETE FROM mappings WHERE org = $1 AND id = $2",
+                &[&org, &id],
+            )
+            .map_err(pg)?;
+        if !proceed() {
+            tx.rollback().map_err(pg)?;
+            return Ok(None);
+        }
+        tx.commit().map_err(pg)?;
+        Ok(Some(n > 0))
+    }
+
+    fn mapping(&self, org: &str, id: &str) -> Result<Option<StoredMapping>, StoreError> {
+        Ok(self
+            .client()?
+            .query_opt(
+                "SELECT id, org, account_identifier, arn_pattern, created FROM mappings
+                 WHERE org = $1 AND id = $2",
+                &[&org, &id],
+            )
+            .map_err(pg)?
+            .as_ref()
+            .map(row_to_mapping))
+    }
+
+    fn mappings(&self, org: &str) -> Result<Vec<StoredMapping>, StoreError> {
+        let rows = self
+            .client()?
+            .query(
+                "SELECT id, org, account_identifier, arn_pattern, created FROM mappings
+                 WHERE org = $1 ORDER BY seq",
+                &[&org],
+            )
+            .map_err(pg)?;
+        Ok(rows.iter().map(row_to_mapping).collect())
+    }
+
+    fn orgs_with_mappings(&self) -> Result<Vec<String>, StoreError> {
+        let rows = self
+            .client()?
+            .query("SELECT DISTINCT org FROM mappings ORDER BY org", &[])
+            .map_err(pg)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn delete_mappings(&self, org: &str) -> Result<usize, StoreError> {
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(pg)?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&LOCK_ORG, &org],
+        )
+        .map_err(pg)?;
+        let n = tx
+            .execute("DELETE FROM mappings WHERE org = $1", &[&org])
+            .map_err(pg)?;
+        tx.commit().map_err(pg)?;
+        Ok(count(n))
+    }
+}
