@@ -9,9 +9,11 @@
     clippy::indexing_slicing
 )]
 
+mod pg_support;
 mod serve_admin;
 mod serve_api;
 mod serve_e2e;
+mod serve_replicas;
 mod serve_support;
 mod serve_writes;
 #[path = "../auth/sts_support.rs"]
