@@ -526,4 +526,19 @@ mod tests {
         assert_eq!(redact("postgres://u@h:5432/db"), "postgres://u@h:5432/db");
         assert_eq!(redact("sqlite"), "sqlite");
     }
+
+    /// The README's Unix-socket form parses to a socket path.
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn a_unix_socket_url_names_a_socket() {
+        let url = "postgresql:///arnmap?user=arnmap&host=/run/postgresql";
+        assert!(super::is_postgres_url(url));
+        let config: postgres::Config = url.parse().unwrap();
+        assert_eq!(
+            config.get_hosts(),
+            [postgres::config::Host::Unix("/run/postgresql".into())]
+        );
+        assert_eq!(config.get_user(), Some("arnmap"));
+        assert_eq!(config.get_dbname(), Some("arnmap"));
+    }
 }
