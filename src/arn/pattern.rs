@@ -366,8 +366,10 @@ impl Pattern {
         self.kinds & (1 << kind.index()) != 0
     }
 
-    /// [`Pattern::matches`] for the indexed matcher: the same answer, but
-    /// forms of kinds the pattern cannot fit are not compared.
+    /// [`Pattern::matches`], but forms of kinds the pattern cannot fit are
+    /// not compared. (The indexed matcher makes the same two tests,
+    /// [`Pattern::fits_form_kind`] then [`Pattern::matches_form`], on the one
+    /// form whose index key found the rule.)
     pub fn matches_fitting(&self, identity: &CallerIdentity) -> bool {
         identity.forms().any(|form| {
             self.fits_form_kind(form.kind)
