@@ -35,8 +35,9 @@
 //! keys. The cost depends on the caller, not on the number of rules. Keys are
 //! 64-bit hashes kept in one open-addressing table (linear probing, at most ⅔
 //! full, a single-rule bucket stored inline); a collision only adds
-//! candidates, which are all checked against the full pattern, so correctness
-//! never depends on the hash. Every key is a substring the resource of any
+//! candidates, which are all checked against their org, form kind and full
+//! pattern (`CompiledPolicy::evaluate`), so correctness never depends on the
+//! hash. Every key is a substring the resource of any
 //! matching form must hold at that place (a prefix, a suffix, or somewhere),
 //! so the candidates are a superset of the matches.
 

@@ -163,7 +163,10 @@ impl CompiledPolicy {
                 debug_assert!(false, "index candidate {c} out of range");
                 return self.evaluate_reference(org, caller);
             };
-            if rule.pattern.fits_form_kind(form.kind)
+            // Keys are 64-bit hashes: a collision may bring a rule of another
+            // org, which its pattern alone would not reject.
+            if rule.org == org_id
+                && rule.pattern.fits_form_kind(form.kind)
                 && rule.pattern.matches_form(partition, account, form)
             {
                 matched.push(rule);
