@@ -207,3 +207,135 @@ impl GlobBaseline {
         resolve(policy, hits, caller)
     }
 }
+
+/// The strongest baseline a user could assemble from libraries (issue 13):
+/// an exact-key `HashMap` for fully literal patterns, and for wildcard
+/// patterns one `aho-corasick` prefilter over each pattern's longest literal
+/// run in its resource (after the kind's own `assumed-role/`, `user/`, …,
+/// which every rule of the kind shares), then an `ArnLike` check of each
+/// rule whose literal occurs in a form of the caller. Wildcard patterns
+/// with no such literal are checked for every caller of their org.
+///
+/// The `ArnLike` check is [`arnmap::Pattern::matches`], which compares a
+/// role-name pattern with the session-less form only (docs/semantics.md
+/// §2.4), so the baseline agrees with arnmap on that rule too.
+pub struct PrefilterBaseline {
+    /// `ORG|ARN` → literal rules with that normalised pattern.
+    exact: std::collections::HashMap<String, Vec<usize>>,
+    /// Literal runs of the wildcard rules.
+    ac: aho_corasick::AhoCorasick,
+    /// Literal run id → the rules whose longest literal it is.
+    by_literal: Vec<Vec<usize>>,
+    /// Org id → wildcard rules without a usable literal.
+    residual: std::collections::HashMap<u32, Vec<usize>>,
+}
+
+/// The longest literal run of a resource pattern, without the kind's prefix.
+fn longest_literal(resource: &str) -> &str {
+    let rest = ["assumed-role/", "federated-user/", "user/", "role/"]
+        .iter()
+        .find_map(|p| resource.strip_prefix(p))
+        .unwrap_or(resource);
+    // On a tie the last run wins: `svc-*-123` is keyed by `-123`, which few
+    // rules share, rather than by the common `svc-`.
+    rest.split(['*', '?'])
+        .max_by_key(|run| run.len())
+        .unwrap_or_default()
+}
+
+impl PrefilterBaseline {
+    /// Files every rule.
+    pub fn build(policy: &CompiledPolicy) -> PrefilterBaseline {
+        let mut exact: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        let mut literals: std::collections::HashMap<&str, usize> = Default::default();
+        let mut by_literal: Vec<Vec<usize>> = Vec::new();
+        let mut residual: std::collections::HashMap<u32, Vec<usize>> = Default::default();
+        for (i, rule) in policy.rules().iter().enumerate() {
+            let text = rule.pattern.as_str();
+            if !text.contains(['*', '?']) {
+                exact
+                    .entry(format!("{}|{text}", org_of(policy, rule)))
+                    .or_default()
+                    .push(i);
+                continue;
+            }
+            let literal = longest_literal(rule.pattern.resource());
+            if literal.is_empty() {
+                residual.entry(rule.org).or_default().push(i);
+                continue;
+            }
+            let next = by_literal.len();
+            let id = *literals.entry(literal).or_insert(next);
+            if id == next {
+                by_literal.push(Vec::new());
+            }
+            if let Some(rules) = by_literal.get_mut(id) {
+                rules.push(i);
+            }
+        }
+        let mut patterns: Vec<(&str, usize)> = literals.into_iter().collect();
+        patterns.sort_by_key(|&(_, id)| id);
+        let ac = match aho_corasick::AhoCorasick::new(patterns.iter().map(|&(p, _)| p)) {
+            Ok(ac) => ac,
+            Err(e) => {
+                eprintln!("the aho-corasick prefilter does not build: {e}");
+                std::process::exit(2)
+            }
+        };
+        PrefilterBaseline {
+            exact,
+            ac,
+            by_literal,
+            residual,
+        }
+    }
+
+    /// Decides like arnmap.
+    pub fn evaluate<'p>(
+        &self,
+        policy: &'p CompiledPolicy,
+        org: &str,
+        caller: &Caller<'_>,
+    ) -> Verdict<'p> {
+        let Some((org_id, _)) = policy.org(org) else {
+            return Verdict::NoMatch;
+        };
+        let rules = policy.rules();
+        let id = caller.identity;
+        let mut hits: Vec<usize> = Vec::new();
+        let mut key = String::with_capacity(org.len() + 96);
+        for form in id.forms() {
+            key.clear();
+            key.push_str(org);
+            key.push('|');
+            key.push_str(&id.form_arn(&form));
+            if let Some(found) = self.exact.get(&key) {
+                hits.extend(
+                    found
+                        .iter()
+                        .copied()
+                        .filter(|&r| rules.get(r).is_some_and(|rule| rule.pattern.matches(id))),
+                );
+            }
+            for m in self.ac.find_overlapping_iter(form.resource) {
+                let Some(found) = self.by_literal.get(m.pattern().as_usize()) else {
+                    continue;
+                };
+                hits.extend(found.iter().copied().filter(|&r| {
+                    rules
+                        .get(r)
+                        .is_some_and(|rule| rule.org == org_id && rule.pattern.matches(id))
+                }));
+            }
+        }
+        if let Some(found) = self.residual.get(&org_id) {
+            hits.extend(
+                found
+                    .iter()
+                    .copied()
+                    .filter(|&r| rules.get(r).is_some_and(|rule| rule.pattern.matches(id))),
+            );
+        }
+        resolve(policy, hits, caller)
+    }
+}

@@ -122,3 +122,112 @@ pub fn callers(rules: usize, count: usize) -> Vec<(String, String, String)> {
         })
         .collect()
 }
+
+/// The rule shapes of issue 13 that a prefix index cannot key selectively,
+/// each benchmarked alone in one org (org 0, one account, so that neither
+/// the org nor the account scoping narrows the rules down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `assumed-role/*-team{i}` (a role-name pattern: literal suffix).
+    Suffix,
+    /// `assumed-role/*/sess{i}` (session literal, role wildcard).
+    Session,
+    /// `user/*/name{i}`.
+    UserName,
+    /// `sts::*:assumed-role/svc-*-{i}` (short prefix, literal after the wildcard).
+    ShortPrefix,
+}
+
+impl Shape {
+    /// Every shape, in table order.
+    pub const ALL: [Shape; 4] = [
+        Shape::Suffix,
+        Shape::Session,
+        Shape::UserName,
+        Shape::ShortPrefix,
+    ];
+
+    /// A short name for bench ids.
+    pub fn label(self) -> &'static str {
+        match self {
+            Shape::Suffix => "suffix",
+            Shape::Session => "session",
+            Shape::UserName => "user_name",
+            Shape::ShortPrefix => "short_prefix",
+        }
+    }
+
+    /// The pattern as the table shows it.
+    pub fn display(self) -> &'static str {
+        match self {
+            Shape::Suffix => "`assumed-role/*-team{i}` (suffix)",
+            Shape::Session => "`assumed-role/*/sess{i}` (session literal, role wildcard)",
+            Shape::UserName => "`user/*/name{i}`",
+            Shape::ShortPrefix => "`sts::*:assumed-role/svc-*-{i}` (short prefix)",
+        }
+    }
+
+    fn pattern(self, i: usize) -> String {
+        match self {
+            Shape::Suffix => format!("arn:aws:sts::{SHAPE_ACCOUNT}:assumed-role/*-team{i}"),
+            Shape::Session => format!("arn:aws:sts::{SHAPE_ACCOUNT}:assumed-role/*/sess{i}"),
+            Shape::UserName => format!("arn:aws:iam::{SHAPE_ACCOUNT}:user/*/name{i}"),
+            Shape::ShortPrefix => format!("arn:aws:sts::*:assumed-role/svc-*-{i}"),
+        }
+    }
+
+    /// A caller the rule `i` maps (`k` varies the parts the rule leaves open).
+    fn caller(self, i: usize, k: usize) -> (String, String) {
+        let a = SHAPE_ACCOUNT;
+        match self {
+            Shape::Suffix => (
+                format!("arn:aws:sts::{a}:assumed-role/x{k}-team{i}/s-{k}"),
+                format!("AROAEXAMPLE:s-{k}"),
+            ),
+            Shape::Session => (
+                format!("arn:aws:sts::{a}:assumed-role/role-{k}/sess{i}"),
+                format!("AROAEXAMPLE:sess{i}"),
+            ),
+            Shape::UserName => (
+                format!("arn:aws:iam::{a}:user/eng/t{k}/name{i}"),
+                "AIDAEXAMPLE".to_owned(),
+            ),
+            Shape::ShortPrefix => (
+                format!("arn:aws:sts::{a}:assumed-role/svc-x{k}-{i}/s-{k}"),
+                format!("AROAEXAMPLE:s-{k}"),
+            ),
+        }
+    }
+}
+
+const SHAPE_ACCOUNT: &str = "123456789012";
+
+/// One org (org 0) of `rules` rules of one shape.
+pub fn shape_policy_text(shape: Shape, rules: usize) -> String {
+    let mut out = String::with_capacity(rules * 90);
+    let _ = writeln!(out, "org \"{}\" {{", org_id(0));
+    for i in 0..rules {
+        let _ = writeln!(
+            out,
+            "  map \"{}\" to \"user-{i}@example.com\"",
+            shape.pattern(i)
+        );
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// Callers of a shape's org: one in six a miss (a number no rule has).
+pub fn shape_callers(shape: Shape, rules: usize, count: usize) -> Vec<(String, String, String)> {
+    (0..count)
+        .map(|k| {
+            let i = if k % 6 == 5 {
+                rules + k
+            } else {
+                (k * 104_729) % rules.max(1)
+            };
+            let (arn, uid) = shape.caller(i, k);
+            (org_id(0), arn, uid)
+        })
+        .collect()
+}

@@ -205,15 +205,21 @@ pub fn proof(data: &[u8]) {
     }
 }
 
-const NAMES: &[&str] = &["a", "ab", "ba", "abcd", "abcde", "abcdef", "abcdx"];
+// New choices go at the end of each list (issue 13 appended the shapes the
+// index keys by suffix or inner run), so earlier indices keep their meaning.
+const NAMES: &[&str] = &[
+    "a", "ab", "ba", "abcd", "abcde", "abcdef", "abcdx", "x-team7", "svc-a-7", "name7", "team7-ab",
+];
 const NAME_GLOBS: &[&str] = &[
     "a", "ab", "abcd", "abcde", "abcdef", "a*", "*b", "ab*", "abcd*", "abcde*", "abcde?", "?bcde",
-    "*", "a?", "*cd*",
+    "*", "a?", "*cd*", "*-team7", "svc-*-7", "*team7*", "s*-7", "name7", "*-t?am7",
 ];
-const SESSIONS: &[&str] = &["aa", "ab", "ba", "bbbb", "abcde"];
-const SESSION_GLOBS: &[&str] = &["aa", "ab", "a*", "*", "?b", "bbbb", "abcd*", "*e"];
-const PATHS: &[&str] = &["", "x/", "x/y/", "abcd/"];
-const PATH_GLOBS: &[&str] = &["x", "x/y", "*", "x*", "?", "abcd"];
+const SESSIONS: &[&str] = &["aa", "ab", "ba", "bbbb", "abcde", "sess7", "x-sess7"];
+const SESSION_GLOBS: &[&str] = &[
+    "aa", "ab", "a*", "*", "?b", "bbbb", "abcd*", "*e", "sess7", "*sess7*", "*-sess7",
+];
+const PATHS: &[&str] = &["", "x/", "x/y/", "abcd/", "x/y/z/"];
+const PATH_GLOBS: &[&str] = &["x", "x/y", "*", "x*", "?", "abcd", "x/*", "*/y"];
 const OTHER: &[&str] = &[
     "root",
     "*",
@@ -225,6 +231,10 @@ const OTHER: &[&str] = &[
     "user*",
     "abcd*",
     "*/*",
+    "*sess7*",
+    "*/name7",
+    "assumed-role/*/sess7",
+    "*team7*",
 ];
 const PARTITIONS: &[&str] = &["aws", "aws", "aws-cn", "*", "aws*", "aws-?n", "aws-us-gov"];
 const CALLER_PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov"];

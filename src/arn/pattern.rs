@@ -366,8 +366,10 @@ impl Pattern {
         self.kinds & (1 << kind.index()) != 0
     }
 
-    /// [`Pattern::matches`] for the indexed matcher: the same answer, but
-    /// forms of kinds the pattern cannot fit are not compared.
+    /// [`Pattern::matches`], but forms of kinds the pattern cannot fit are
+    /// not compared. (The indexed matcher makes the same two tests,
+    /// [`Pattern::fits_form_kind`] then [`Pattern::matches_form`], on the one
+    /// form whose index key found the rule.)
     pub fn matches_fitting(&self, identity: &CallerIdentity) -> bool {
         identity.forms().any(|form| {
             self.fits_form_kind(form.kind)
@@ -584,19 +586,20 @@ fn user_wildcard_crosses_path(resource: &str) -> bool {
 /// Can a resource have as many `/` as a form of this kind? A form of an
 /// assumed role has exactly two (`assumed-role/R/S`), a session-less or role
 /// form exactly one (names never hold `/`). A literal resource must have that
-/// many; a wildcard one at most that many before its first wildcard
-/// (`assumed-role/ci-5/gh-*` never matches a session-less form).
+/// many; a wildcard one at most that many literal `/` anywhere, since each
+/// literal `/` matches a `/` of its own (`assumed-role/ci-5/gh-*` and
+/// `assumed-role/*/sess7` never match a session-less form).
 fn slashes_fit(kind: FormKind, resource: &str) -> bool {
     let limit = match kind {
         FormKind::AssumedRole => 2,
         FormKind::SessionlessRole | FormKind::Role => 1,
         FormKind::User | FormKind::FederatedUser | FormKind::Root => return true,
     };
-    let count = |s: &str| s.bytes().filter(|&b| b == b'/').count();
+    let count = resource.bytes().filter(|&b| b == b'/').count();
     if wildcard::has_wildcard(resource) {
-        count(wildcard::literal_prefix(resource)) <= limit
+        count <= limit
     } else {
-        count(resource) == limit
+        count == limit
     }
 }
 

@@ -7,9 +7,10 @@ use std::borrow::Cow;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
+use crate::arn::identity::Form;
 use crate::engine::compiler;
 use crate::engine::decision::{Decision, Verdict};
-use crate::engine::index::{Index, IndexStats};
+use crate::engine::index::{self, Index, IndexStats};
 use crate::engine::precedence;
 use crate::policy::diagnostic::{Diagnostic, Diagnostics};
 use crate::policy::source::SourceMap;
@@ -131,21 +132,45 @@ impl CompiledPolicy {
         let Some(&org_id) = self.org_ids.get(org) else {
             return Verdict::NoMatch;
         };
+        if self.rules.len() > index::MAX_RULES {
+            // Candidates could not name every rule (over a billion rules).
+            return self.evaluate_reference(org, caller);
+        }
         let mut candidates: SmallVec<[u32; 16]> = SmallVec::new();
         self.index
             .candidates(org_id, caller.identity, &mut candidates);
-        // Match each candidate once: precedence walks the matches twice.
+        let identity = caller.identity;
+        let forms: SmallVec<[Form<'_>; 3]> = identity.forms().collect();
+        let (partition, account) = (identity.partition(), identity.account());
+        // Match each candidate once (precedence walks the matches twice), and
+        // only against the form whose key found it: a rule that matches the
+        // caller through a form is a candidate through that form.
         let mut matched: SmallVec<[&Rule; 8]> = SmallVec::new();
-        for &i in &candidates {
-            let Some(rule) = self.rules.get(i as usize) else {
-                // INVARIANT: the index files only ranks of `self.rules`. Were
-                // it broken, dropping the candidate could drop a deny: answer
-                // with the reference matcher instead, which needs no index.
-                debug_assert!(false, "index candidate {i} out of range");
+        let mut last = None;
+        for &c in &candidates {
+            let i = c >> index::FORM_BITS;
+            if last == Some(i) {
+                // Already matched through another form.
+                continue;
+            }
+            let rule = self.rules.get(i as usize);
+            let form = forms.get((c & ((1 << index::FORM_BITS) - 1)) as usize);
+            let (Some(rule), Some(form)) = (rule, form) else {
+                // INVARIANT: the index files only ranks of `self.rules` and
+                // tags only forms of the caller. Were it broken, dropping the
+                // candidate could drop a deny: answer with the reference
+                // matcher instead, which needs no index.
+                debug_assert!(false, "index candidate {c} out of range");
                 return self.evaluate_reference(org, caller);
             };
-            if rule.pattern.matches_fitting(caller.identity) {
+            // Keys are 64-bit hashes: a collision may bring a rule of another
+            // org, which its pattern alone would not reject.
+            if rule.org == org_id
+                && rule.pattern.fits_form_kind(form.kind)
+                && rule.pattern.matches_form(partition, account, form)
+            {
                 matched.push(rule);
+                last = Some(i);
             }
         }
         precedence::resolve(matched.iter().copied(), caller)

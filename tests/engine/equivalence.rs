@@ -11,15 +11,63 @@ use arnmap::{Caller, CallerIdentity, CompiledPolicy, Pattern};
 use proptest::prelude::*;
 use proptest::sample::select;
 
-const NAMES: &[&str] = &["a", "ab", "ba", "abcd", "abcde", "abcdef", "abcdx", "ab-x"];
+const NAMES: &[&str] = &[
+    "a",
+    "ab",
+    "ba",
+    "abcd",
+    "abcde",
+    "abcdef",
+    "abcdx",
+    "ab-x",
+    "x-team7",
+    "team7-ab",
+    "svc-a-7",
+    "svc-7",
+    "s-b-7",
+    "name7",
+    "abcd-team7",
+];
 // Suffix shapes (`*-x`, `*b`) are where a role-name wildcard would reach into
 // a session name (`ab/a-x`) if it were compared with the raw form.
 const NAME_GLOBS: &[&str] = &[
     "a", "ab", "abcd", "abcde", "abcdef", "a*", "*b", "ab*", "abcd*", "abcde*", "abcde?", "?bcde",
     "*", "a?", "*cd*", "*-x", "a?-x", "ab-x",
 ];
-const SESSIONS: &[&str] = &["aa", "ab", "ba", "bbbb", "abcde", "a-x"];
+const SESSIONS: &[&str] = &[
+    "aa", "ab", "ba", "bbbb", "abcde", "a-x", "sess7", "x-sess7", "sess7-x",
+];
 const SESSION_GLOBS: &[&str] = &["aa", "ab", "a*", "*", "?b", "bbbb", "abcd*", "*e"];
+
+/// Suffix, session literal with a role wildcard, `user/*/name`, short prefix
+/// with a literal after the wildcard, and inner literal runs.
+const SHAPES: &[&str] = &[
+    "assumed-role/*-team7",
+    "assumed-role/*team7",
+    "assumed-role/*7",
+    "assumed-role/?-team7",
+    "assumed-role/*/sess7",
+    "assumed-role/*b/sess7",
+    "assumed-role/*/*sess7",
+    "assumed-role/*/sess7*",
+    "assumed-role/x-team7/sess7",
+    "user/*/name7",
+    "user/x/*/name7",
+    "user/*/name7*",
+    "user/*name7",
+    "assumed-role/svc-*-7",
+    "assumed-role/s-*-7",
+    "assumed-role/s*-7",
+    "assumed-role/svc-?-7",
+    "assumed-role/*team7*",
+    "assumed-role/*-tea*7",
+    "assumed-role/a*bcd-*7",
+    "assumed-role/*/*ess7-*",
+    "*sess7*",
+    "*team7*",
+    "*/name7",
+    "federated-user/*bcde*",
+];
 
 fn resource() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -31,6 +79,10 @@ fn resource() -> impl Strategy<Value = String> {
         (select(&["x", "x/y", "*", "x*"][..]), select(NAME_GLOBS))
             .prop_map(|(p, r)| format!("user/{p}/{r}")),
         select(NAME_GLOBS).prop_map(|r| format!("federated-user/{r}")),
+        // The shapes the index files under a suffix or an inner literal run
+        // rather than a prefix (issue 13): they compete for keys with each
+        // other and with the prefix shapes above.
+        select(SHAPES).prop_map(str::to_owned),
         select(
             &[
                 "root",
@@ -163,7 +215,7 @@ fn caller() -> impl Strategy<Value = CallerSpec> {
         (
             partition.clone(),
             account.clone(),
-            select(&["", "x/", "x/y/", "abcd/"][..]),
+            select(&["", "x/", "x/y/", "abcd/", "x/y/z/", "team7/"][..]),
             select(NAMES)
         )
             .prop_map(|(p, a, path, n)| (
