@@ -6,11 +6,11 @@
 //!   text): compile errors come back as diagnostics too, so one call answers
 //!   "may this policy ship?";
 //! * [`lint`] lints an already compiled policy, optionally restricted to one
-//!   org ([`Options::org`]);
-//! * [`lint_new_rule`] lints one new rule against the rules of its org it can
-//!   meet — what a service runs when a persona-mapping write arrives, at a
-//!   cost proportional to those rules: refuse the write when [`has_errors`]
-//!   is true and return the diagnostic.
+//!   org ([`Options::org`]); refuse a change when [`has_errors`] is true.
+//!
+//! (`arnmap serve` lints a persona-mapping write with a crate-private entry
+//! point that asks only the questions involving the new rule, at a cost
+//! proportional to the rules it can meet.)
 //!
 //! Checks, one module per family:
 //!
@@ -43,7 +43,7 @@ pub mod overlap;
 pub(crate) mod pairs;
 pub(crate) mod report;
 
-pub use new_rule::{Against, lint_new_rule, lint_own_rules_against_files};
+pub(crate) use new_rule::{Against, lint_new_rule, lint_own_rules_against_files};
 pub use report::{Record, records, sarif};
 pub(crate) mod template;
 

@@ -249,7 +249,7 @@ pub(crate) fn first_error(diags: &crate::policy::diagnostic::Diagnostics) -> Str
 /// of the files can break) and quarantines an org whose mappings now conflict
 /// with them. Runs after the service listens, without holding the orgs'
 /// write locks while it lints.
-pub fn check_stored_mappings(state: &AppState) {
+pub(crate) fn check_stored_mappings(state: &AppState) {
     let orgs = match state.store.orgs_with_mappings() {
         Ok(orgs) => orgs,
         Err(e) => {
