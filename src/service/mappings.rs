@@ -211,6 +211,7 @@ pub async fn create(
             Err(e) => return Err(store_error(e)),
         }
         state.policies.install(&org, policy);
+        state.in_force.set(&org, &mappings);
         tracing::info!(target: "arnmap::audit", org = %org, mapping = %mapping.id, arn_pattern = %mapping.arn_pattern, account = %mapping.account_identifier, "persona mapping created");
         Ok(mapping)
     })
@@ -279,6 +280,7 @@ pub async fn delete(
             Some(Err(reason)) => state.policies.quarantine(&org, reason),
             None => state.policies.remove(&org),
         }
+        state.in_force.set(&org, &mappings);
         tracing::info!(target: "arnmap::audit", org = %org, mapping = %id, "persona mapping deleted");
         Ok(())
     })

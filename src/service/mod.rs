@@ -23,6 +23,7 @@ pub(crate) mod mappings;
 pub(crate) mod metrics;
 pub(crate) mod policies;
 pub(crate) mod store;
+pub(crate) mod sync;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -70,6 +71,9 @@ pub struct AppState {
     pub(crate) client_failures: clients::FailureBudget,
     /// Serialises persona-mapping writes per org (compile, store, swap).
     write_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The mappings in force, per org (their fingerprints): what the store
+    /// is compared with to catch up on other replicas' writes.
+    pub(crate) in_force: sync::InForce,
     /// Set once the stored mappings have been linted against the files.
     checked: std::sync::atomic::AtomicBool,
     /// The configuration in force.
@@ -182,16 +186,10 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
     // Compiling each org's mappings (and running its tests) is needed to
     // answer correctly; linting them against the files is not, and runs
     // after the service listens ([`check_stored_mappings`]).
+    let in_force = sync::InForce::default();
     for org in store.orgs_with_mappings()? {
         let mappings = store.mappings(&org)?;
-        match policies.compile_stored(&org, &mappings) {
-            Ok(policy) => policies.install(&org, policy),
-            Err((sources, diags)) => {
-                let rendered = diags.render(&sources, false);
-                tracing::error!(org = %org, diagnostics = %rendered, "the stored persona mappings of this org no longer compile or pass the tests with the policy files; the org is quarantined (its exchanges get 503 org_unavailable)");
-                policies.quarantine(&org, first_error(&diags));
-            }
-        }
+        sync::apply(&policies, &in_force, &org, &mappings, false);
     }
     let verifier = Arc::new(Verifier::new(config.verifier.clone())?);
     let metrics = Arc::new(Metrics::new());
@@ -213,6 +211,7 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
             l.client_failure_burst,
         ),
         write_locks: std::sync::Mutex::new(HashMap::new()),
+        in_force,
         checked: std::sync::atomic::AtomicBool::new(false),
         config,
     }))
@@ -524,6 +523,8 @@ pub async fn serve(
     let limits = state.config.limits.clone();
     let checker = Arc::clone(&state);
     tokio::task::spawn_blocking(move || check_stored_mappings(&checker));
+    // Other replicas' mapping writes (a shared store only).
+    sync::spawn(&state);
     let app = router(state);
     conn::run(listener, app, &limits, shutdown)
         .await

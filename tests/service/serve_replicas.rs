@@ -2,14 +2,15 @@
 //! cluster, pg_support): what one replica writes, the other lists; a key
 //! revoked through the CLI with `--store` is refused by both; the admin
 //! commands work on the shared store without a data directory.
-//!
-//! Not yet here: a mapping written through one replica is not in effect for
-//! exchanges on another until that one restarts (no LISTEN/NOTIFY yet).
+//! A mapping written or deleted through one replica is in effect for
+//! exchanges on the other within a second (LISTEN/NOTIFY), with moto as STS.
 
 use crate::pg_support::PgCluster;
 use crate::serve_support;
+use crate::sts_support::{Moto, python, venv};
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use serve_support::{ORG, Server, arnmap, http, read, temp_dir, write_policy};
@@ -178,4 +179,150 @@ fn store_urls_are_checked() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn exchange(server: &Server, proof: &str) -> (u16, Value) {
+    let (s, b) = read(
+        http()
+            .post(format!("{}/api/v2/delegated-token", server.url))
+            .header("Authorization", &format!("Delegated {proof}"))
+            .send_empty(),
+    );
+    (s, serde_json::from_str(&b).unwrap_or(Value::Null))
+}
+
+/// Exchanges `proof` on `server` until `done` says yes or `within` passes;
+/// the time it took and the last answer.
+fn exchange_until(
+    server: &Server,
+    proof: &str,
+    within: Duration,
+    done: impl Fn(u16, &Value) -> bool,
+) -> (Duration, u16, Value) {
+    let start = Instant::now();
+    loop {
+        let (s, v) = exchange(server, proof);
+        if done(s, &v) || start.elapsed() > within {
+            return (start.elapsed(), s, v);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Issue 12, propagation: a mapping created through replica 1 lets an
+/// exchange on replica 2 through within 1 s of the acknowledgement, and once
+/// deleted through replica 1, replica 2 refuses it (403 not_mapped) within
+/// 1 s — without a restart.
+#[test]
+fn a_write_through_one_replica_is_in_effect_on_the_other_within_a_second() {
+    let Some(venv) = venv() else { return };
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    let moto = Moto::start(&venv, 4);
+    let principals: Value =
+        serde_json::from_str(&python(&venv, "setup_principals.py", &[&moto.url()], &[])).unwrap();
+    let role = &principals["role"];
+    let env = [
+        ("AWS_ACCESS_KEY_ID", role["access_key_id"].as_str().unwrap()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            role["secret_access_key"].as_str().unwrap(),
+        ),
+        ("AWS_SESSION_TOKEN", role["session_token"].as_str().unwrap()),
+    ];
+    let store = cluster.create_db("propagation");
+    let dir = temp_dir("propagation");
+    let policies = write_policy(&dir);
+    let out = arnmap(&[
+        "keys",
+        "create",
+        "--store",
+        &store,
+        "--org",
+        ORG,
+        "--permission",
+        "cloud_auth_config_read",
+        "cloud_auth_config_write",
+    ]);
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    let keys = (
+        v["api_key"].as_str().unwrap().to_owned(),
+        v["app_key"].as_str().unwrap().to_owned(),
+    );
+    // The refusals while polling are the client's failures: room for them.
+    let config = dir.join("serve.ron");
+    std::fs::write(
+        &config,
+        "(limits: (client_failures_per_second: 1000, client_failure_burst: 1000))",
+    )
+    .unwrap();
+    let extra = [
+        "--store".to_owned(),
+        store.clone(),
+        "--sts-override".to_owned(),
+        format!("sts.amazonaws.com={}", moto.url()),
+        "--config".to_owned(),
+        config.display().to_string(),
+    ];
+    let one = Server::start(&dir.join("one"), &policies, &extra);
+    let two = Server::start(&dir.join("two"), &policies, &extra);
+    let proof = python(&venv, "dd_proof.py", &[ORG], &env);
+    let (s, v) = exchange(&two, &proof);
+    assert_eq!(s, 403, "{v}");
+    assert_eq!(v["errors"][0]["code"], "not_mapped", "{v}");
+
+    let mut created_delays = Vec::new();
+    let mut deleted_delays = Vec::new();
+    for round in 0..3 {
+        let body = json!({"data": {"type": "aws_cloud_auth_config", "attributes": {
+            "account_identifier": "terraform@example.com",
+            "arn_pattern": "arn:aws:sts::123456789012:assumed-role/terraform-runner/*"}}});
+        let (s, b) = read(
+            http()
+                .post(format!("{}{MAPPINGS}", one.url))
+                .header("DD-API-KEY", &keys.0)
+                .header("DD-APPLICATION-KEY", &keys.1)
+                .header("Content-Type", "application/json")
+                .send(body.to_string()),
+        );
+        assert_eq!(s, 201, "{b}");
+        let id = serde_json::from_str::<Value>(&b).unwrap()["data"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (took, s, v) = exchange_until(&two, &proof, Duration::from_secs(1), |s, _| s == 200);
+        assert_eq!(
+            s,
+            200,
+            "round {round}: not in effect on replica 2 after {took:?}: {v}\n{}",
+            two.log()
+        );
+        created_delays.push(took);
+
+        let (s, b) = read(
+            http()
+                .delete(format!("{}{MAPPINGS}/{id}", one.url))
+                .header("DD-API-KEY", &keys.0)
+                .header("DD-APPLICATION-KEY", &keys.1)
+                .call(),
+        );
+        assert_eq!(s, 204, "{b}");
+        let (took, s, v) = exchange_until(&two, &proof, Duration::from_secs(1), |s, _| s != 200);
+        assert_eq!(
+            s,
+            403,
+            "round {round}: still granted on replica 2 after {took:?}: {v}\n{}",
+            two.log()
+        );
+        assert_eq!(v["errors"][0]["code"], "not_mapped", "{v}");
+        deleted_delays.push(took);
+    }
+    eprintln!(
+        "propagation to replica 2 (acknowledged write -> effective exchange, incl. one STS call): \
+         create {created_delays:?}, delete {deleted_delays:?}"
+    );
+    assert!(two.log().contains("this org recompiled"), "{}", two.log());
+    drop((one, two));
+    let _ = std::fs::remove_dir_all(&dir);
 }
