@@ -76,6 +76,9 @@ pub struct AppState {
     pub(crate) in_force: sync::InForce,
     /// Set once the stored mappings have been linted against the files.
     checked: std::sync::atomic::AtomicBool,
+    /// When the other replicas' public keys were last read for an unknown
+    /// kid (a shared store).
+    pub(crate) keys_read: std::sync::Mutex<Option<Instant>>,
     /// The configuration in force.
     pub config: ServeConfig,
 }
@@ -177,6 +180,17 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
         None => Store::open(&config.data_dir)?,
     });
     let issuer = Arc::new(TokenIssuer::new(config.token.clone(), key_ring(&config)?)?);
+    if store.is_shared() {
+        // The private keys stay in this replica's data dir; the public keys
+        // go to the store, so every replica verifies this one's tokens.
+        for key in issuer.ring().keys() {
+            let jwk = serde_json::to_string(key.jwk()).map_err(|e| {
+                ServeError::Store(StoreError::Postgres(format!("encoding a JWK: {e}")))
+            })?;
+            store.publish_signing_key(key.kid(), &format!("{:?}", key.algorithm()), &jwk)?;
+        }
+        issuer.set_peer_keys(&store.signing_keys()?);
+    }
     let sources = load_policy_files(&config.policies)?;
     let compiled = prepare(&sources).map_err(|error| ServeError::Policies {
         rendered: error.render(false),
@@ -213,6 +227,7 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
         write_locks: std::sync::Mutex::new(HashMap::new()),
         in_force,
         checked: std::sync::atomic::AtomicBool::new(false),
+        keys_read: std::sync::Mutex::new(None),
         config,
     }))
 }

@@ -219,6 +219,21 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
     fn is_shared(&self) -> bool {
         false
     }
+    /// [`Store::publish_signing_key`]: nothing to do for a store no other
+    /// process reads.
+    fn publish_signing_key(
+        &self,
+        _kid: &str,
+        _algorithm: &str,
+        _jwk: &str,
+        _created: i64,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// [`Store::signing_keys`].
+    fn signing_keys(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(Vec::new())
+    }
 }
 
 /// The orgs whose mappings another process changed, as a shared store
@@ -545,6 +560,24 @@ impl Store {
     /// Whether other processes may write this store (PostgreSQL).
     pub(crate) fn is_shared(&self) -> bool {
         self.backend.is_shared()
+    }
+
+    /// Publishes a public verification key (its JWK JSON) for the other
+    /// replicas of a shared store; a kid already published is kept. Never a
+    /// private key. Nothing for SQLite.
+    pub(crate) fn publish_signing_key(
+        &self,
+        kid: &str,
+        algorithm: &str,
+        jwk: &str,
+    ) -> Result<(), StoreError> {
+        self.backend
+            .publish_signing_key(kid, algorithm, jwk, now_secs())
+    }
+
+    /// Every published public key: `(algorithm, JWK JSON)`, oldest first.
+    pub(crate) fn signing_keys(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.backend.signing_keys()
     }
 }
 

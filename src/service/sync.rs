@@ -133,6 +133,40 @@ pub(crate) fn resync(state: &AppState) -> Result<usize, StoreError> {
     Ok(changed)
 }
 
+/// Reads the public keys every replica published and verifies with them
+/// (and lists them in the JWKS) beside this replica's own.
+pub(crate) fn refresh_signing_keys(state: &AppState) -> Result<usize, StoreError> {
+    let published = state.store.signing_keys()?;
+    Ok(state.exchange.issuer().set_peer_keys(&published))
+}
+
+/// [`refresh_signing_keys`] for a token whose kid is unknown here (a replica
+/// that started since the last read), at most once per [`KEYS_ON_DEMAND`]
+/// (the periodic reads do not count): tokens with made-up kids cannot make
+/// this replica hammer the store. True when it read.
+pub(crate) fn refresh_signing_keys_on_demand(state: &AppState) -> bool {
+    if !state.store.is_shared() {
+        return false;
+    }
+    {
+        let mut last = state.keys_read.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|t| t.elapsed() < KEYS_ON_DEMAND) {
+            return false;
+        }
+        *last = Some(Instant::now());
+    }
+    match refresh_signing_keys(state) {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the replicas' public keys");
+            false
+        }
+    }
+}
+
+/// The least time between two reads of the public keys for unknown kids.
+pub(crate) const KEYS_ON_DEMAND: Duration = Duration::from_secs(1);
+
 fn refresh_logged(state: &AppState, org: &str) {
     if let Err(e) = refresh_org(state, org) {
         tracing::warn!(org = %org, error = %e, "could not re-read this org's persona mappings; the next resync retries");
@@ -140,6 +174,9 @@ fn refresh_logged(state: &AppState, org: &str) {
 }
 
 fn resync_logged(state: &AppState) {
+    if let Err(e) = refresh_signing_keys(state) {
+        tracing::warn!(error = %e, "could not read the replicas' public keys");
+    }
     match resync(state) {
         Ok(0) => {}
         Ok(n) => tracing::info!(orgs = n, "resynchronised with the store"),

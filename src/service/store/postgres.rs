@@ -35,7 +35,8 @@ const LOCK_ORG: i32 = 0x6172_6e01;
 const CHANNEL: &str = "arnmap_mappings";
 
 /// The migrations, in order: version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE orgs (
     id TEXT PRIMARY KEY,
     created BIGINT NOT NULL
@@ -69,7 +70,16 @@ CREATE TABLE mappings (
     UNIQUE (org, arn_pattern),
     UNIQUE (org, seq)
 );
-"];
+",
+    "
+CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    algorithm TEXT NOT NULL,
+    jwk TEXT NOT NULL,
+    created BIGINT NOT NULL
+);
+",
+];
 
 /// The newest schema version this build knows.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -526,5 +536,33 @@ impl Backend for PgStore {
 
     fn is_shared(&self) -> bool {
         true
+    }
+
+    fn publish_signing_key(
+        &self,
+        kid: &str,
+        algorithm: &str,
+        jwk: &str,
+        created: i64,
+    ) -> Result<(), StoreError> {
+        self.client()?
+            .execute(
+                "INSERT INTO signing_keys (kid, algorithm, jwk, created) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (kid) DO NOTHING",
+                &[&kid, &algorithm, &jwk, &created],
+            )
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    fn signing_keys(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = self
+            .client()?
+            .query(
+                "SELECT algorithm, jwk FROM signing_keys ORDER BY created, kid",
+                &[],
+            )
+            .map_err(pg)?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 }
