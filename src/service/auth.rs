@@ -80,10 +80,10 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, 
                 format!("bearer token refused: {e}"),
             )
         })?;
-        let permissions = state.store.granted(&claims.org, &claims.sub).map_err(|e| {
-            tracing::error!(error = %e, "store failure while reading grants");
-            ApiError::internal()
-        })?;
+        let permissions = state
+            .store
+            .granted(&claims.org, &claims.sub)
+            .map_err(super::mappings::store_error)?;
         return Ok(Principal {
             org: claims.org,
             permissions,
@@ -106,9 +106,6 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, 
             "bad_credentials",
             "the API key or application key is not valid",
         )),
-        Err(e) => {
-            tracing::error!(error = %e, "store failure while checking keys");
-            Err(ApiError::internal())
-        }
+        Err(e) => Err(super::mappings::store_error(e)),
     }
 }

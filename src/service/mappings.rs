@@ -37,7 +37,16 @@ fn resource(m: &StoredMapping) -> Value {
     .resource()
 }
 
-fn store_error(e: StoreError) -> ApiError {
+pub(crate) fn store_error(e: StoreError) -> ApiError {
+    if let StoreError::Unavailable(why) = &e {
+        tracing::warn!(error = %why, "store unavailable");
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "the store cannot be reached; nothing was written; retry later",
+        )
+        .retry_after(1);
+    }
     tracing::error!(error = %e, "store failure");
     ApiError::internal()
 }

@@ -79,6 +79,8 @@ pub struct AppState {
     /// When the other replicas' public keys were last read for an unknown
     /// kid (a shared store).
     pub(crate) keys_read: std::sync::Mutex<Option<Instant>>,
+    /// Whether the shared store answered the listener's last check.
+    pub(crate) store_up: std::sync::atomic::AtomicBool,
     /// The configuration in force.
     pub config: ServeConfig,
 }
@@ -228,6 +230,7 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
         in_force,
         checked: std::sync::atomic::AtomicBool::new(false),
         keys_read: std::sync::Mutex::new(None),
+        store_up: std::sync::atomic::AtomicBool::new(true),
         config,
     }))
 }
@@ -378,7 +381,8 @@ async fn healthz() -> Response {
 
 /// Readiness: `checking` until the stored mappings are linted against the
 /// files, then `ready`, or `degraded` with the quarantined orgs (whose
-/// exchanges fail closed while every other org serves).
+/// exchanges fail closed while every other org serves); with a shared store,
+/// `store`: `ok` or `unavailable` (as the listener last found it).
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let checked = state.checked.load(std::sync::atomic::Ordering::Acquire);
     let quarantined: Vec<serde_json::Value> = state
@@ -392,10 +396,16 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         (true, true) => "ready",
         (true, false) => "degraded",
     };
-    jsonapi::json(
-        StatusCode::OK,
-        &json!({ "status": status, "quarantined": quarantined }),
-    )
+    let mut body = json!({ "status": status, "quarantined": quarantined });
+    // A shared store: whether it answers (exchanges go on from the policy
+    // in force when it does not; writes get 503 store_unavailable).
+    if state.store.is_shared() {
+        let up = state.store_up.load(std::sync::atomic::Ordering::Acquire);
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert("store".into(), json!(if up { "ok" } else { "unavailable" }));
+        }
+    }
+    jsonapi::json(StatusCode::OK, &body)
 }
 
 async fn jwks(State(state): State<Arc<AppState>>) -> Response {

@@ -58,6 +58,10 @@ pub enum StoreError {
     /// PostgreSQL (or its connection pool) said no.
     #[error("store: {0}")]
     Postgres(String),
+    /// The database cannot be reached (no connection within the pool's
+    /// timeout, or the connection broke): worth retrying later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
     /// A store location that names no backend this build has.
     #[error(
         "store {0:?}: expected postgres://USER@HOST:PORT/DB (and a build with the `postgres` feature)"

@@ -173,14 +173,24 @@ fn refresh_logged(state: &AppState, org: &str) {
     }
 }
 
+fn store_up(state: &AppState, up: bool) {
+    state
+        .store_up
+        .store(up, std::sync::atomic::Ordering::Release);
+}
+
 fn resync_logged(state: &AppState) {
     if let Err(e) = refresh_signing_keys(state) {
         tracing::warn!(error = %e, "could not read the replicas' public keys");
     }
     match resync(state) {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(orgs = n, "resynchronised with the store"),
+        Ok(0) => store_up(state, true),
+        Ok(n) => {
+            store_up(state, true);
+            tracing::info!(orgs = n, "resynchronised with the store");
+        }
         Err(e) => {
+            store_up(state, false);
             tracing::warn!(error = %e, "could not resynchronise with the store; exchanges use the policy in force")
         }
     }
@@ -209,6 +219,7 @@ fn run(weak: &Weak<AppState>) {
             None => return,
             Some(Ok(feed)) => feed,
             Some(Err(e)) => {
+                store_up(&state, false);
                 tracing::warn!(error = %e, retry_ms = backoff.as_millis() as u64, "cannot listen for mapping changes; retrying");
                 drop(state);
                 std::thread::sleep(backoff);
@@ -232,12 +243,14 @@ fn run(weak: &Weak<AppState>) {
                     }
                 }
                 Err(e) => {
+                    store_up(&state, false);
                     tracing::warn!(error = %e, "lost the mapping-change listener; reconnecting");
                     break;
                 }
             }
             if Instant::now() >= next {
                 if let Err(e) = feed.ping() {
+                    store_up(&state, false);
                     tracing::warn!(error = %e, "lost the mapping-change listener; reconnecting");
                     break;
                 }

@@ -219,7 +219,7 @@ struct Pair {
     store: String,
     dir: std::path::PathBuf,
     _moto: Moto,
-    _cluster: PgCluster,
+    cluster: PgCluster,
 }
 
 impl Pair {
@@ -284,7 +284,7 @@ impl Pair {
             store,
             dir,
             _moto: moto,
-            _cluster: cluster,
+            cluster,
         })
     }
 
@@ -471,4 +471,47 @@ fn a_token_from_one_replica_verifies_on_the_other() {
             assert_eq!(mode & 0o777, 0o600);
         }
     }
+}
+
+/// Issue 12, faults (part): with the database down, a replica keeps
+/// exchanging from the policy it compiled, `/readyz` says `store:
+/// unavailable`, and a write gets a JSON:API 503 `store_unavailable`.
+#[test]
+fn a_replica_without_its_database_exchanges_and_refuses_writes_with_503() {
+    let Some(pair) = Pair::start("outage") else {
+        return;
+    };
+    let two = &pair.two;
+    let ready = |server: &Server| -> Value {
+        let (s, b) = read(http().get(format!("{}/readyz", server.url)).call());
+        assert_eq!(s, 200, "{b}");
+        serde_json::from_str(&b).unwrap()
+    };
+    pair.create(&pair.one);
+    let (_, s, v) = exchange_until(two, &pair.proof, Duration::from_secs(1), |s, _| s == 200);
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(ready(two)["store"], "ok");
+
+    pair.cluster.stop();
+    let start = Instant::now();
+    while ready(two)["store"] != "unavailable" {
+        assert!(start.elapsed() < Duration::from_secs(10), "{}", ready(two));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (s, v) = exchange(two, &pair.proof);
+    assert_eq!(s, 200, "exchanges need no database: {v}");
+    let body = json!({"data": {"type": "aws_cloud_auth_config", "attributes": {
+        "account_identifier": "x@example.com",
+        "arn_pattern": "arn:aws:iam::123456789012:role/outage"}}});
+    let (s, b) = read(
+        http()
+            .post(format!("{}{MAPPINGS}", two.url))
+            .header("DD-API-KEY", &pair.keys.0)
+            .header("DD-APPLICATION-KEY", &pair.keys.1)
+            .header("Content-Type", "application/json")
+            .send(body.to_string()),
+    );
+    assert_eq!(s, 503, "{b}");
+    let v: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(v["errors"][0]["code"], "store_unavailable", "{v}");
 }

@@ -107,13 +107,19 @@ fn pg(e: postgres::Error) -> StoreError {
             let cause = std::error::Error::source(&e)
                 .map(|s| format!(": {s}"))
                 .unwrap_or_default();
-            StoreError::Postgres(format!("{e}{cause}"))
+            if e.is_closed()
+                || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>())
+            {
+                StoreError::Unavailable(format!("{e}{cause}"))
+            } else {
+                StoreError::Postgres(format!("{e}{cause}"))
+            }
         }
     }
 }
 
 fn pool_error(e: r2d2::Error) -> StoreError {
-    StoreError::Postgres(format!("no database connection: {e}"))
+    StoreError::Unavailable(format!("no database connection: {e}"))
 }
 
 fn is_unique_violation(e: &postgres::Error) -> bool {
