@@ -8,6 +8,7 @@ use axum::http::HeaderMap;
 use super::AppState;
 use super::jsonapi::ApiError;
 use super::store::Permission;
+use crate::auth::token::VerifyTokenError;
 
 /// An authenticated caller of the management API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,20 +59,31 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, 
                 "Authorization must be `Bearer <token>` on this endpoint",
             ));
         };
-        let claims = state
-            .exchange
-            .issuer()
-            .verify(token.trim(), SystemTime::now())
-            .map_err(|e| {
-                ApiError::unauthorized(
-                    &format!("token.{}", e.code()),
-                    format!("bearer token refused: {e}"),
-                )
-            })?;
-        let permissions = state.store.granted(&claims.org, &claims.sub).map_err(|e| {
-            tracing::error!(error = %e, "store failure while reading grants");
-            ApiError::internal()
+        let verify = || {
+            state
+                .exchange
+                .issuer()
+                .verify(token.trim(), SystemTime::now())
+        };
+        let claims = match verify() {
+            // Signed by a replica that started since the keys were last read.
+            Err(VerifyTokenError::UnknownKeyId(_))
+                if super::sync::refresh_signing_keys_on_demand(state) =>
+            {
+                verify()
+            }
+            other => other,
+        }
+        .map_err(|e| {
+            ApiError::unauthorized(
+                &format!("token.{}", e.code()),
+                format!("bearer token refused: {e}"),
+            )
         })?;
+        let permissions = state
+            .store
+            .granted(&claims.org, &claims.sub)
+            .map_err(super::mappings::store_error)?;
         return Ok(Principal {
             org: claims.org,
             permissions,
@@ -94,9 +106,6 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, 
             "bad_credentials",
             "the API key or application key is not valid",
         )),
-        Err(e) => {
-            tracing::error!(error = %e, "store failure while checking keys");
-            Err(ApiError::internal())
-        }
+        Err(e) => Err(super::mappings::store_error(e)),
     }
 }

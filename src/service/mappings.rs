@@ -37,7 +37,16 @@ fn resource(m: &StoredMapping) -> Value {
     .resource()
 }
 
-fn store_error(e: StoreError) -> ApiError {
+pub(crate) fn store_error(e: StoreError) -> ApiError {
+    if let StoreError::Unavailable(why) = &e {
+        tracing::warn!(error = %why, "store unavailable");
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "the store cannot be reached; nothing was written; retry later",
+        )
+        .retry_after(1);
+    }
     tracing::error!(error = %e, "store failure");
     ApiError::internal()
 }
@@ -211,6 +220,7 @@ pub async fn create(
             Err(e) => return Err(store_error(e)),
         }
         state.policies.install(&org, policy);
+        state.in_force.set(&org, &mappings);
         tracing::info!(target: "arnmap::audit", org = %org, mapping = %mapping.id, arn_pattern = %mapping.arn_pattern, account = %mapping.account_identifier, "persona mapping created");
         Ok(mapping)
     })
@@ -279,6 +289,7 @@ pub async fn delete(
             Some(Err(reason)) => state.policies.quarantine(&org, reason),
             None => state.policies.remove(&org),
         }
+        state.in_force.set(&org, &mappings);
         tracing::info!(target: "arnmap::audit", org = %org, mapping = %id, "persona mapping deleted");
         Ok(())
     })

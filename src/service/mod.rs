@@ -23,6 +23,7 @@ pub(crate) mod mappings;
 pub(crate) mod metrics;
 pub(crate) mod policies;
 pub(crate) mod store;
+pub(crate) mod sync;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -70,8 +71,16 @@ pub struct AppState {
     pub(crate) client_failures: clients::FailureBudget,
     /// Serialises persona-mapping writes per org (compile, store, swap).
     write_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The mappings in force, per org (their fingerprints): what the store
+    /// is compared with to catch up on other replicas' writes.
+    pub(crate) in_force: sync::InForce,
     /// Set once the stored mappings have been linted against the files.
     checked: std::sync::atomic::AtomicBool,
+    /// When the other replicas' public keys were last read for an unknown
+    /// kid (a shared store).
+    pub(crate) keys_read: std::sync::Mutex<Option<Instant>>,
+    /// Whether the shared store answered the listener's last check.
+    pub(crate) store_up: std::sync::atomic::AtomicBool,
     /// The configuration in force.
     pub config: ServeConfig,
 }
@@ -173,6 +182,17 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
         None => Store::open(&config.data_dir)?,
     });
     let issuer = Arc::new(TokenIssuer::new(config.token.clone(), key_ring(&config)?)?);
+    if store.is_shared() {
+        // The private keys stay in this replica's data dir; the public keys
+        // go to the store, so every replica verifies this one's tokens.
+        for key in issuer.ring().keys() {
+            let jwk = serde_json::to_string(key.jwk()).map_err(|e| {
+                ServeError::Store(StoreError::Postgres(format!("encoding a JWK: {e}")))
+            })?;
+            store.publish_signing_key(key.kid(), &format!("{:?}", key.algorithm()), &jwk)?;
+        }
+        issuer.set_peer_keys(&store.signing_keys()?);
+    }
     let sources = load_policy_files(&config.policies)?;
     let compiled = prepare(&sources).map_err(|error| ServeError::Policies {
         rendered: error.render(false),
@@ -182,16 +202,10 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
     // Compiling each org's mappings (and running its tests) is needed to
     // answer correctly; linting them against the files is not, and runs
     // after the service listens ([`check_stored_mappings`]).
+    let in_force = sync::InForce::default();
     for org in store.orgs_with_mappings()? {
         let mappings = store.mappings(&org)?;
-        match policies.compile_stored(&org, &mappings) {
-            Ok(policy) => policies.install(&org, policy),
-            Err((sources, diags)) => {
-                let rendered = diags.render(&sources, false);
-                tracing::error!(org = %org, diagnostics = %rendered, "the stored persona mappings of this org no longer compile or pass the tests with the policy files; the org is quarantined (its exchanges get 503 org_unavailable)");
-                policies.quarantine(&org, first_error(&diags));
-            }
-        }
+        sync::apply(&policies, &in_force, &org, &mappings, false);
     }
     let verifier = Arc::new(Verifier::new(config.verifier.clone())?);
     let metrics = Arc::new(Metrics::new());
@@ -213,7 +227,10 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
             l.client_failure_burst,
         ),
         write_locks: std::sync::Mutex::new(HashMap::new()),
+        in_force,
         checked: std::sync::atomic::AtomicBool::new(false),
+        keys_read: std::sync::Mutex::new(None),
+        store_up: std::sync::atomic::AtomicBool::new(true),
         config,
     }))
 }
@@ -364,7 +381,8 @@ async fn healthz() -> Response {
 
 /// Readiness: `checking` until the stored mappings are linted against the
 /// files, then `ready`, or `degraded` with the quarantined orgs (whose
-/// exchanges fail closed while every other org serves).
+/// exchanges fail closed while every other org serves); with a shared store,
+/// `store`: `ok` or `unavailable` (as the listener last found it).
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let checked = state.checked.load(std::sync::atomic::Ordering::Acquire);
     let quarantined: Vec<serde_json::Value> = state
@@ -378,10 +396,16 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         (true, true) => "ready",
         (true, false) => "degraded",
     };
-    jsonapi::json(
-        StatusCode::OK,
-        &json!({ "status": status, "quarantined": quarantined }),
-    )
+    let mut body = json!({ "status": status, "quarantined": quarantined });
+    // A shared store: whether it answers (exchanges go on from the policy
+    // in force when it does not; writes get 503 store_unavailable).
+    if state.store.is_shared() {
+        let up = state.store_up.load(std::sync::atomic::Ordering::Acquire);
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert("store".into(), json!(if up { "ok" } else { "unavailable" }));
+        }
+    }
+    jsonapi::json(StatusCode::OK, &body)
 }
 
 async fn jwks(State(state): State<Arc<AppState>>) -> Response {
@@ -524,6 +548,8 @@ pub async fn serve(
     let limits = state.config.limits.clone();
     let checker = Arc::clone(&state);
     tokio::task::spawn_blocking(move || check_stored_mappings(&checker));
+    // Other replicas' mapping writes (a shared store only).
+    sync::spawn(&state);
     let app = router(state);
     conn::run(listener, app, &limits, shutdown)
         .await

@@ -58,6 +58,10 @@ pub enum StoreError {
     /// PostgreSQL (or its connection pool) said no.
     #[error("store: {0}")]
     Postgres(String),
+    /// The database cannot be reached (no connection within the pool's
+    /// timeout, or the connection broke): worth retrying later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
     /// A store location that names no backend this build has.
     #[error(
         "store {0:?}: expected postgres://USER@HOST:PORT/DB (and a build with the `postgres` feature)"
@@ -201,6 +205,66 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
     fn orgs_with_mappings(&self) -> Result<Vec<String>, StoreError>;
     /// [`Store::delete_mappings`].
     fn delete_mappings(&self, org: &str) -> Result<usize, StoreError>;
+    /// [`Store::mapping_fingerprints`]: by default, read and hashed here.
+    fn mapping_fingerprints(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.orgs_with_mappings()?
+            .into_iter()
+            .map(|org| {
+                let mappings = self.mappings(&org)?;
+                Ok((org, fingerprint(&mappings)))
+            })
+            .collect()
+    }
+    /// [`Store::change_feed`]: `None` for a store no other process writes.
+    fn change_feed(&self) -> Option<Result<Box<dyn ChangeFeed>, StoreError>> {
+        None
+    }
+    /// Whether other processes may write this store.
+    fn is_shared(&self) -> bool {
+        false
+    }
+    /// [`Store::publish_signing_key`]: nothing to do for a store no other
+    /// process reads.
+    fn publish_signing_key(
+        &self,
+        _kid: &str,
+        _algorithm: &str,
+        _jwk: &str,
+        _created: i64,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// [`Store::signing_keys`].
+    fn signing_keys(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(Vec::new())
+    }
+}
+
+/// The orgs whose mappings another process changed, as a shared store
+/// announces them (PostgreSQL: `LISTEN arnmap_mappings`, notified by every
+/// mapping write in its transaction, so only on commit).
+pub(crate) trait ChangeFeed: Send {
+    /// Waits at most `wait` for the next announcements; returns the orgs
+    /// announced (deduplicated, possibly empty after `wait`). `Err`: the
+    /// feed is lost (open a new one, then resynchronise in full).
+    fn wait(&mut self, wait: std::time::Duration) -> Result<Vec<String>, StoreError>;
+    /// Checks that the feed is still connected.
+    fn ping(&mut self) -> Result<(), StoreError>;
+}
+
+/// A cheap digest of an org's mappings: SHA-256 (hex) of their ids, in the
+/// stored sequence, joined by `,`. Mappings are never edited in place (a
+/// change is a delete and a create, with a new random id), so two replicas
+/// with the same fingerprint for an org compiled the same mappings.
+pub(crate) fn fingerprint(mappings: &[StoredMapping]) -> String {
+    let mut hasher = Sha256::new();
+    for (i, m) in mappings.iter().enumerate() {
+        if i > 0 {
+            hasher.update(b",");
+        }
+        hasher.update(m.id.as_bytes());
+    }
+    hex::encode(hasher.finalize())
 }
 
 /// The store: SQLite in a data directory, or PostgreSQL. `Send + Sync`.
@@ -484,6 +548,40 @@ impl Store {
     /// Deletes every mapping of `org`; returns how many there were.
     pub fn delete_mappings(&self, org: &str) -> Result<usize, StoreError> {
         self.backend.delete_mappings(org)
+    }
+
+    /// Every org with mappings and the [`fingerprint`] of its mappings.
+    pub(crate) fn mapping_fingerprints(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.backend.mapping_fingerprints()
+    }
+
+    /// A feed of the orgs whose mappings other processes change; `None`
+    /// when no other process writes this store (SQLite).
+    pub(crate) fn change_feed(&self) -> Option<Result<Box<dyn ChangeFeed>, StoreError>> {
+        self.backend.change_feed()
+    }
+
+    /// Whether other processes may write this store (PostgreSQL).
+    pub(crate) fn is_shared(&self) -> bool {
+        self.backend.is_shared()
+    }
+
+    /// Publishes a public verification key (its JWK JSON) for the other
+    /// replicas of a shared store; a kid already published is kept. Never a
+    /// private key. Nothing for SQLite.
+    pub(crate) fn publish_signing_key(
+        &self,
+        kid: &str,
+        algorithm: &str,
+        jwk: &str,
+    ) -> Result<(), StoreError> {
+        self.backend
+            .publish_signing_key(kid, algorithm, jwk, now_secs())
+    }
+
+    /// Every published public key: `(algorithm, JWK JSON)`, oldest first.
+    pub(crate) fn signing_keys(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.backend.signing_keys()
     }
 }
 

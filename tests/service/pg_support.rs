@@ -187,6 +187,14 @@ impl PgCluster {
     }
 }
 
+impl PgCluster {
+    /// Stops the server (`pg_ctl stop -m fast`), keeping its data.
+    pub fn stop(&self) {
+        let data = self.data().display().to_string();
+        self.run("pg_ctl", &["stop", "-D", &data, "-m", "fast", "-w"]);
+    }
+}
+
 impl Drop for PgCluster {
     fn drop(&mut self) {
         let data = self.data().display().to_string();

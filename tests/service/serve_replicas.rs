@@ -2,14 +2,15 @@
 //! cluster, pg_support): what one replica writes, the other lists; a key
 //! revoked through the CLI with `--store` is refused by both; the admin
 //! commands work on the shared store without a data directory.
-//!
-//! Not yet here: a mapping written through one replica is not in effect for
-//! exchanges on another until that one restarts (no LISTEN/NOTIFY yet).
+//! A mapping written or deleted through one replica is in effect for
+//! exchanges on the other within a second (LISTEN/NOTIFY), with moto as STS.
 
 use crate::pg_support::PgCluster;
 use crate::serve_support;
+use crate::sts_support::{Moto, python, venv};
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use serve_support::{ORG, Server, arnmap, http, read, temp_dir, write_policy};
@@ -178,4 +179,339 @@ fn store_urls_are_checked() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn exchange(server: &Server, proof: &str) -> (u16, Value) {
+    let (s, b) = read(
+        http()
+            .post(format!("{}/api/v2/delegated-token", server.url))
+            .header("Authorization", &format!("Delegated {proof}"))
+            .send_empty(),
+    );
+    (s, serde_json::from_str(&b).unwrap_or(Value::Null))
+}
+
+/// Exchanges `proof` on `server` until `done` says yes or `within` passes;
+/// the time it took and the last answer.
+fn exchange_until(
+    server: &Server,
+    proof: &str,
+    within: Duration,
+    done: impl Fn(u16, &Value) -> bool,
+) -> (Duration, u16, Value) {
+    let start = Instant::now();
+    loop {
+        let (s, v) = exchange(server, proof);
+        if done(s, &v) || start.elapsed() > within {
+            return (start.elapsed(), s, v);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Two replicas on a private PostgreSQL with moto as STS, keys made
+/// through the CLI, and a proof of moto's role for ORG.
+struct Pair {
+    one: Server,
+    two: Server,
+    keys: (String, String),
+    proof: String,
+    store: String,
+    dir: std::path::PathBuf,
+    _moto: Moto,
+    cluster: PgCluster,
+}
+
+impl Pair {
+    fn start(name: &str) -> Option<Pair> {
+        let venv = venv()?;
+        let cluster = PgCluster::start()?;
+        let moto = Moto::start(&venv, 4);
+        let principals: Value =
+            serde_json::from_str(&python(&venv, "setup_principals.py", &[&moto.url()], &[]))
+                .unwrap();
+        let role = &principals["role"];
+        let env = [
+            ("AWS_ACCESS_KEY_ID", role["access_key_id"].as_str().unwrap()),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                role["secret_access_key"].as_str().unwrap(),
+            ),
+            ("AWS_SESSION_TOKEN", role["session_token"].as_str().unwrap()),
+        ];
+        let store = cluster.create_db(name);
+        let dir = temp_dir(name);
+        let policies = write_policy(&dir);
+        let out = arnmap(&[
+            "keys",
+            "create",
+            "--store",
+            &store,
+            "--org",
+            ORG,
+            "--permission",
+            "cloud_auth_config_read",
+            "cloud_auth_config_write",
+        ]);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        let keys = (
+            v["api_key"].as_str().unwrap().to_owned(),
+            v["app_key"].as_str().unwrap().to_owned(),
+        );
+        // The refusals while polling are the client's failures: room for them.
+        let config = dir.join("serve.ron");
+        std::fs::write(
+            &config,
+            "(limits: (client_failures_per_second: 1000, client_failure_burst: 1000))",
+        )
+        .unwrap();
+        let extra = [
+            "--store".to_owned(),
+            store.clone(),
+            "--sts-override".to_owned(),
+            format!("sts.amazonaws.com={}", moto.url()),
+            "--config".to_owned(),
+            config.display().to_string(),
+        ];
+        let one = Server::start(&dir.join("one"), &policies, &extra);
+        let two = Server::start(&dir.join("two"), &policies, &extra);
+        let proof = python(&venv, "dd_proof.py", &[ORG], &env);
+        Some(Pair {
+            one,
+            two,
+            keys,
+            proof,
+            store,
+            dir,
+            _moto: moto,
+            cluster,
+        })
+    }
+
+    /// Creates the mapping of moto's role through `server`; its id.
+    fn create(&self, server: &Server) -> String {
+        let body = json!({"data": {"type": "aws_cloud_auth_config", "attributes": {
+            "account_identifier": "terraform@example.com",
+            "arn_pattern": "arn:aws:sts::123456789012:assumed-role/terraform-runner/*"}}});
+        let (s, b) = read(
+            http()
+                .post(format!("{}{MAPPINGS}", server.url))
+                .header("DD-API-KEY", &self.keys.0)
+                .header("DD-APPLICATION-KEY", &self.keys.1)
+                .header("Content-Type", "application/json")
+                .send(body.to_string()),
+        );
+        assert_eq!(s, 201, "{b}");
+        serde_json::from_str::<Value>(&b).unwrap()["data"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Issue 12, propagation: a mapping created through replica 1 lets an
+/// exchange on replica 2 through within 1 s of the acknowledgement, and once
+/// deleted through replica 1, replica 2 refuses it (403 not_mapped) within
+/// 1 s — without a restart.
+#[test]
+fn a_write_through_one_replica_is_in_effect_on_the_other_within_a_second() {
+    let Some(pair) = Pair::start("propagation") else {
+        return;
+    };
+    let (one, two, proof, keys) = (&pair.one, &pair.two, &pair.proof, &pair.keys);
+    let (s, v) = exchange(two, proof);
+    assert_eq!(s, 403, "{v}");
+    assert_eq!(v["errors"][0]["code"], "not_mapped", "{v}");
+
+    let mut created_delays = Vec::new();
+    let mut deleted_delays = Vec::new();
+    for round in 0..3 {
+        let id = pair.create(one);
+        let (took, s, v) = exchange_until(two, proof, Duration::from_secs(1), |s, _| s == 200);
+        assert_eq!(
+            s,
+            200,
+            "round {round}: not in effect on replica 2 after {took:?}: {v}\n{}",
+            two.log()
+        );
+        created_delays.push(took);
+
+        let (s, b) = read(
+            http()
+                .delete(format!("{}{MAPPINGS}/{id}", one.url))
+                .header("DD-API-KEY", &keys.0)
+                .header("DD-APPLICATION-KEY", &keys.1)
+                .call(),
+        );
+        assert_eq!(s, 204, "{b}");
+        let (took, s, v) = exchange_until(two, proof, Duration::from_secs(1), |s, _| s != 200);
+        assert_eq!(
+            s,
+            403,
+            "round {round}: still granted on replica 2 after {took:?}: {v}\n{}",
+            two.log()
+        );
+        assert_eq!(v["errors"][0]["code"], "not_mapped", "{v}");
+        deleted_delays.push(took);
+    }
+    eprintln!(
+        "propagation to replica 2 (acknowledged write -> effective exchange, incl. one STS call): \
+         create {created_delays:?}, delete {deleted_delays:?}"
+    );
+    assert!(two.log().contains("this org recompiled"), "{}", two.log());
+}
+
+fn kids(server: &Server) -> Vec<String> {
+    let (s, b) = read(
+        http()
+            .get(format!("{}/.well-known/jwks.json", server.url))
+            .call(),
+    );
+    assert_eq!(s, 200, "{b}");
+    let v: Value = serde_json::from_str(&b).unwrap();
+    let mut kids: Vec<String> = v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect();
+    kids.sort();
+    kids
+}
+
+/// Issue 12, signing keys: each replica keeps its private key in its own
+/// data dir and publishes its public JWK to the store; a Bearer token issued
+/// by replica 2 is accepted by replica 1's persona-mapping API, and both
+/// JWKS list both kids. The private keys never leave the data dirs.
+#[test]
+fn a_token_from_one_replica_verifies_on_the_other() {
+    let Some(pair) = Pair::start("tokens") else {
+        return;
+    };
+    let (one, two) = (&pair.one, &pair.two);
+    arnmap(&[
+        "grant",
+        "--store",
+        &pair.store,
+        "--org",
+        ORG,
+        "--account",
+        "terraform@example.com",
+        "--permission",
+        "cloud_auth_config_read",
+    ]);
+    let id = pair.create(two);
+    let (took, s, v) = exchange_until(two, &pair.proof, Duration::from_secs(1), |s, _| s == 200);
+    assert_eq!(s, 200, "after {took:?}: {v}");
+    let token = v["data"]["attributes"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kid_of = |token: &str| -> String {
+        use base64::Engine as _;
+        let head = token.split('.').next().unwrap();
+        let head = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(head)
+            .unwrap();
+        serde_json::from_slice::<Value>(&head).unwrap()["kid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let two_kid = kid_of(&token);
+
+    // Replica 1 verifies it (reading the store's public keys for a kid it
+    // does not know yet) and serves the read it grants.
+    let (s, b) = read(
+        http()
+            .get(format!("{}{MAPPINGS}/{id}", one.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call(),
+    );
+    assert_eq!(s, 200, "{b}\n{}", one.log());
+
+    // Both JWKS list both kids.
+    let listed = kids(one);
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.contains(&two_kid), "{listed:?}");
+    assert_eq!(kids(two), listed);
+
+    // And the other way round: a token from replica 1 works on replica 2.
+    let (s, v) = exchange(one, &pair.proof);
+    assert_eq!(s, 200, "{v}");
+    let token = v["data"]["attributes"]["access_token"].as_str().unwrap();
+    assert_ne!(kid_of(token), two_kid);
+    let (s, b) = read(
+        http()
+            .get(format!("{}{MAPPINGS}", two.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call(),
+    );
+    assert_eq!(s, 200, "{b}");
+
+    // The private keys stay in each replica's data dir (0600).
+    for replica in ["one", "two"] {
+        let keys = pair.dir.join(replica).join("keys");
+        let pems: Vec<_> = std::fs::read_dir(&keys)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "pem"))
+            .collect();
+        assert_eq!(pems.len(), 1, "{}", keys.display());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = pems[0].metadata().unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
+
+/// Issue 12, faults (part): with the database down, a replica keeps
+/// exchanging from the policy it compiled, `/readyz` says `store:
+/// unavailable`, and a write gets a JSON:API 503 `store_unavailable`.
+#[test]
+fn a_replica_without_its_database_exchanges_and_refuses_writes_with_503() {
+    let Some(pair) = Pair::start("outage") else {
+        return;
+    };
+    let two = &pair.two;
+    let ready = |server: &Server| -> Value {
+        let (s, b) = read(http().get(format!("{}/readyz", server.url)).call());
+        assert_eq!(s, 200, "{b}");
+        serde_json::from_str(&b).unwrap()
+    };
+    pair.create(&pair.one);
+    let (_, s, v) = exchange_until(two, &pair.proof, Duration::from_secs(1), |s, _| s == 200);
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(ready(two)["store"], "ok");
+
+    pair.cluster.stop();
+    let start = Instant::now();
+    while ready(two)["store"] != "unavailable" {
+        assert!(start.elapsed() < Duration::from_secs(10), "{}", ready(two));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (s, v) = exchange(two, &pair.proof);
+    assert_eq!(s, 200, "exchanges need no database: {v}");
+    let body = json!({"data": {"type": "aws_cloud_auth_config", "attributes": {
+        "account_identifier": "x@example.com",
+        "arn_pattern": "arn:aws:iam::123456789012:role/outage"}}});
+    let (s, b) = read(
+        http()
+            .post(format!("{}{MAPPINGS}", two.url))
+            .header("DD-API-KEY", &pair.keys.0)
+            .header("DD-APPLICATION-KEY", &pair.keys.1)
+            .header("Content-Type", "application/json")
+            .send(body.to_string()),
+    );
+    assert_eq!(s, 503, "{b}");
+    let v: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(v["errors"][0]["code"], "store_unavailable", "{v}");
 }

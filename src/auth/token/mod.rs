@@ -16,9 +16,10 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use arc_swap::ArcSwap;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Header, Validation};
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{DecodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 pub use error::{IssueError, KeyStoreError, VerifyTokenError};
@@ -119,6 +120,27 @@ pub struct IssuedToken {
 pub struct TokenIssuer {
     config: TokenConfig,
     ring: KeyRing,
+    /// Public keys other issuers (replicas) published: they verify and are
+    /// listed in the JWKS, never sign.
+    peers: ArcSwap<Vec<PeerKey>>,
+}
+
+/// A public verification key of another issuer.
+#[derive(Clone)]
+struct PeerKey {
+    kid: String,
+    algorithm: SigningAlgorithm,
+    jwk: Jwk,
+    decoding: DecodingKey,
+}
+
+impl std::fmt::Debug for PeerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
 }
 
 fn unix(t: SystemTime) -> u64 {
@@ -142,7 +164,47 @@ impl TokenIssuer {
             ));
         }
         ring.signing_key()?;
-        Ok(TokenIssuer { config, ring })
+        Ok(TokenIssuer {
+            config,
+            ring,
+            peers: ArcSwap::from_pointee(Vec::new()),
+        })
+    }
+
+    /// Replaces the public keys other issuers published (`(algorithm, JWK
+    /// JSON)`, as [`SigningAlgorithm`] names them): they verify tokens and are
+    /// listed in the JWKS beside the ring's keys. Keys of the ring, and keys
+    /// that do not parse (logged), are skipped. Returns how many are in use.
+    pub(crate) fn set_peer_keys(&self, published: &[(String, String)]) -> usize {
+        let mut peers: Vec<PeerKey> = Vec::new();
+        for (algorithm, json) in published {
+            let parsed = (|| -> Result<PeerKey, String> {
+                let algorithm: SigningAlgorithm = algorithm.parse().map_err(|e| format!("{e}"))?;
+                let jwk: Jwk = serde_json::from_str(json).map_err(|e| e.to_string())?;
+                let kid = jwk.common.key_id.clone().ok_or("no kid")?;
+                let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
+                Ok(PeerKey {
+                    kid,
+                    algorithm,
+                    jwk,
+                    decoding,
+                })
+            })();
+            match parsed {
+                Ok(key) => {
+                    if self.ring.get(&key.kid).is_none() && !peers.iter().any(|p| p.kid == key.kid)
+                    {
+                        peers.push(key);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a published verification key is not usable; skipped")
+                }
+            }
+        }
+        let n = peers.len();
+        self.peers.store(std::sync::Arc::new(peers));
+        n
     }
 
     /// The configuration.
@@ -188,11 +250,14 @@ impl TokenIssuer {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| VerifyTokenError::Malformed(e.to_string()))?;
         let alg = format!("{:?}", header.alg);
+        let peers = self.peers.load();
         if !self
             .ring
             .keys()
             .iter()
-            .any(|k| k.algorithm().jwt() == header.alg)
+            .map(KeyPair::algorithm)
+            .chain(peers.iter().map(|p| p.algorithm))
+            .any(|a| a.jwt() == header.alg)
         {
             return Err(VerifyTokenError::AlgorithmNotAllowed(alg));
         }
@@ -200,37 +265,44 @@ impl TokenIssuer {
             .kid
             .as_deref()
             .ok_or(VerifyTokenError::MissingKeyId)?;
-        let key = self
-            .ring
-            .get(kid)
-            .ok_or_else(|| VerifyTokenError::UnknownKeyId(kid.to_owned()))?;
-        if key.algorithm().jwt() != header.alg {
+        let (algorithm, decoding) = match self.ring.get(kid) {
+            Some(key) => (key.algorithm(), key.decoding()),
+            None => peers
+                .iter()
+                .find(|p| p.kid == kid)
+                .map(|p| (p.algorithm, &p.decoding))
+                .ok_or_else(|| VerifyTokenError::UnknownKeyId(kid.to_owned()))?,
+        };
+        if algorithm.jwt() != header.alg {
             return Err(VerifyTokenError::AlgorithmMismatch {
                 header: alg,
                 kid: kid.to_owned(),
-                key: format!("{:?}", key.algorithm()),
+                key: format!("{algorithm:?}"),
             });
         }
-        let mut validation = Validation::new(key.algorithm().jwt());
+        let mut validation = Validation::new(algorithm.jwt());
         validation.set_issuer(&[&self.config.issuer]);
         validation.set_audience(&[&self.config.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         // Time is checked below against the caller's `now`.
         validation.validate_exp = false;
         validation.validate_nbf = false;
-        let data = jsonwebtoken::decode::<Claims>(token, key.decoding(), &validation).map_err(
-            |e| match e.kind() {
-                ErrorKind::InvalidSignature => VerifyTokenError::Signature,
-                ErrorKind::InvalidIssuer => VerifyTokenError::Issuer,
-                ErrorKind::InvalidAudience => VerifyTokenError::Audience,
-                ErrorKind::InvalidAlgorithm => VerifyTokenError::AlgorithmNotAllowed(alg.clone()),
-                ErrorKind::MissingRequiredClaim(c) => {
-                    VerifyTokenError::Claims(format!("missing {c}"))
+        let data =
+            jsonwebtoken::decode::<Claims>(token, decoding, &validation).map_err(|e| {
+                match e.kind() {
+                    ErrorKind::InvalidSignature => VerifyTokenError::Signature,
+                    ErrorKind::InvalidIssuer => VerifyTokenError::Issuer,
+                    ErrorKind::InvalidAudience => VerifyTokenError::Audience,
+                    ErrorKind::InvalidAlgorithm => {
+                        VerifyTokenError::AlgorithmNotAllowed(alg.clone())
+                    }
+                    ErrorKind::MissingRequiredClaim(c) => {
+                        VerifyTokenError::Claims(format!("missing {c}"))
+                    }
+                    ErrorKind::Json(e) => VerifyTokenError::Claims(e.to_string()),
+                    _ => VerifyTokenError::Malformed(e.to_string()),
                 }
-                ErrorKind::Json(e) => VerifyTokenError::Claims(e.to_string()),
-                _ => VerifyTokenError::Malformed(e.to_string()),
-            },
-        )?;
+            })?;
         let claims = data.claims;
         let now = unix(now);
         let leeway = self.config.leeway_secs;
@@ -246,7 +318,13 @@ impl TokenIssuer {
     /// The public keys, for `/.well-known/jwks.json`.
     pub fn jwks(&self) -> JwkSet {
         JwkSet {
-            keys: self.ring.keys().iter().map(|k| k.jwk().clone()).collect(),
+            keys: self
+                .ring
+                .keys()
+                .iter()
+                .map(|k| k.jwk().clone())
+                .chain(self.peers.load().iter().map(|p| p.jwk.clone()))
+                .collect(),
         }
     }
 

@@ -16,7 +16,7 @@ mod pg_support;
 #[cfg(feature = "postgres")]
 use pg_support::PgCluster;
 
-use super::{Permission, Store, StoreError, StoredMapping};
+use super::{Permission, Store, StoreError, StoredMapping, fingerprint};
 
 const ORG: &str = "0b5c9b6e-8a3e-4b6f-9d3f-2f1c7a2b9e10";
 const OTHER_ORG: &str = "6f1d2c3b-4a5e-4f60-8b7a-9c8d7e6f5a4b";
@@ -165,6 +165,16 @@ fn exercise(open: &dyn Fn() -> Result<Store, StoreError>, set_version: &dyn Fn(i
     let mut orgs = store.orgs_with_mappings().unwrap();
     orgs.sort();
     assert_eq!(orgs, [ORG, OTHER_ORG]);
+    // The store's fingerprints (PostgreSQL computes them itself) are the
+    // ones a replica computes from the mappings it compiled.
+    let mut fingerprints = store.mapping_fingerprints().unwrap();
+    fingerprints.sort();
+    let expected: Vec<(String, String)> = [ORG, OTHER_ORG]
+        .iter()
+        .map(|org| (org.to_string(), fingerprint(&store.mappings(org).unwrap())))
+        .collect();
+    assert_eq!(fingerprints, expected);
+    assert_ne!(fingerprints[0].1, fingerprints[1].1);
     drop(store);
 
     // Migrations are idempotent: opened again, everything is there.

@@ -20,7 +20,9 @@ use std::time::Duration;
 use postgres::NoTls;
 use r2d2_postgres::PostgresConnectionManager;
 
-use super::{Backend, KeyRow, StoreError, StoredMapping};
+use postgres::fallible_iterator::FallibleIterator as _;
+
+use super::{Backend, ChangeFeed, KeyRow, StoreError, StoredMapping};
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
@@ -28,8 +30,13 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 const LOCK_MIGRATIONS: i32 = 0x6172_6e00;
 const LOCK_ORG: i32 = 0x6172_6e01;
 
+/// The channel every mapping write notifies (payload: the org), inside its
+/// transaction: PostgreSQL delivers it on commit only.
+const CHANNEL: &str = "arnmap_mappings";
+
 /// The migrations, in order: version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE orgs (
     id TEXT PRIMARY KEY,
     created BIGINT NOT NULL
@@ -63,7 +70,16 @@ CREATE TABLE mappings (
     UNIQUE (org, arn_pattern),
     UNIQUE (org, seq)
 );
-"];
+",
+    "
+CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    algorithm TEXT NOT NULL,
+    jwk TEXT NOT NULL,
+    created BIGINT NOT NULL
+);
+",
+];
 
 /// The newest schema version this build knows.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -71,6 +87,8 @@ pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// The PostgreSQL store: a pool of connections.
 pub(crate) struct PgStore {
     pool: Pool,
+    /// For the change feed's own connection.
+    config: postgres::Config,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -89,13 +107,19 @@ fn pg(e: postgres::Error) -> StoreError {
             let cause = std::error::Error::source(&e)
                 .map(|s| format!(": {s}"))
                 .unwrap_or_default();
-            StoreError::Postgres(format!("{e}{cause}"))
+            if e.is_closed()
+                || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>())
+            {
+                StoreError::Unavailable(format!("{e}{cause}"))
+            } else {
+                StoreError::Postgres(format!("{e}{cause}"))
+            }
         }
     }
 }
 
 fn pool_error(e: r2d2::Error) -> StoreError {
-    StoreError::Postgres(format!("no database connection: {e}"))
+    StoreError::Unavailable(format!("no database connection: {e}"))
 }
 
 fn is_unique_violation(e: &postgres::Error) -> bool {
@@ -110,14 +134,14 @@ impl PgStore {
             .map_err(|e: postgres::Error| StoreError::Postgres(format!("store URL: {e}")))?;
         config.connect_timeout(Duration::from_secs(5));
         config.application_name("arnmap");
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(5))
             .build(manager)
             .map_err(pool_error)?;
-        let store = PgStore { pool };
+        let store = PgStore { pool, config };
         store.migrate()?;
         Ok(store)
     }
@@ -163,6 +187,48 @@ impl PgStore {
         )
         .map_err(pg)?;
         tx.commit().map_err(pg)
+    }
+}
+
+/// Announces, on commit of `tx`, that `org`'s mappings changed.
+fn notify(tx: &mut postgres::Transaction<'_>, org: &str) -> Result<(), StoreError> {
+    tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &org])
+        .map_err(pg)?;
+    Ok(())
+}
+
+/// The change feed: one dedicated connection that `LISTEN`s.
+struct PgFeed {
+    client: postgres::Client,
+}
+
+impl ChangeFeed for PgFeed {
+    fn wait(&mut self, wait: Duration) -> Result<Vec<String>, StoreError> {
+        let mut orgs: Vec<String> = Vec::new();
+        {
+            let mut notifications = self.client.notifications();
+            let first = notifications.timeout_iter(wait).next().map_err(pg)?;
+            if let Some(first) = first {
+                orgs.push(first.payload().to_owned());
+                // Whatever else already arrived, without waiting.
+                let mut pending = notifications.iter();
+                while let Some(n) = pending.next().map_err(pg)? {
+                    orgs.push(n.payload().to_owned());
+                }
+            }
+        }
+        if self.client.is_closed() {
+            return Err(StoreError::Postgres(
+                "the change feed's connection closed".into(),
+            ));
+        }
+        orgs.sort_unstable();
+        orgs.dedup();
+        Ok(orgs)
+    }
+
+    fn ping(&mut self) -> Result<(), StoreError> {
+        self.client.batch_execute("SELECT 1").map_err(pg)
     }
 }
 
@@ -358,6 +424,7 @@ impl Backend for PgStore {
             tx.rollback().map_err(pg)?;
             return Ok(false);
         }
+        notify(&mut tx, &mapping.org)?;
         tx.commit().map_err(pg)?;
         Ok(true)
     }
@@ -384,6 +451,9 @@ impl Backend for PgStore {
         if !proceed() {
             tx.rollback().map_err(pg)?;
             return Ok(None);
+        }
+        if n > 0 {
+            notify(&mut tx, org)?;
         }
         tx.commit().map_err(pg)?;
         Ok(Some(n > 0))
@@ -433,7 +503,72 @@ impl Backend for PgStore {
         let n = tx
             .execute("DELETE FROM mappings WHERE org = $1", &[&org])
             .map_err(pg)?;
+        if n > 0 {
+            notify(&mut tx, org)?;
+        }
         tx.commit().map_err(pg)?;
         Ok(count(n))
+    }
+
+    fn mapping_fingerprints(&self) -> Result<Vec<(String, String)>, StoreError> {
+        // The same digest as `super::fingerprint`, computed by the server:
+        // one row per org crosses the network.
+        let rows = self
+            .client()?
+            .query(
+                "SELECT org, encode(sha256(convert_to(string_agg(id, ',' ORDER BY seq), 'UTF8')), 'hex')
+                 FROM mappings GROUP BY org ORDER BY org",
+                &[],
+            )
+            .map_err(pg)?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn change_feed(&self) -> Option<Result<Box<dyn ChangeFeed>, StoreError>> {
+        let open = || -> Result<Box<dyn ChangeFeed>, StoreError> {
+            let mut config = self.config.clone();
+            // A dead peer is noticed by keepalives as well as by the pings.
+            config.keepalives(true);
+            config.keepalives_idle(Duration::from_secs(5));
+            config.application_name("arnmap-listen");
+            let mut client = config.connect(NoTls).map_err(pg)?;
+            client
+                .batch_execute(&format!("LISTEN {CHANNEL}"))
+                .map_err(pg)?;
+            Ok(Box::new(PgFeed { client }))
+        };
+        Some(open())
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    fn publish_signing_key(
+        &self,
+        kid: &str,
+        algorithm: &str,
+        jwk: &str,
+        created: i64,
+    ) -> Result<(), StoreError> {
+        self.client()?
+            .execute(
+                "INSERT INTO signing_keys (kid, algorithm, jwk, created) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (kid) DO NOTHING",
+                &[&kid, &algorithm, &jwk, &created],
+            )
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    fn signing_keys(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = self
+            .client()?
+            .query(
+                "SELECT algorithm, jwk FROM signing_keys ORDER BY created, kid",
+                &[],
+            )
+            .map_err(pg)?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 }
