@@ -36,6 +36,8 @@ pub(crate) mod automaton;
 pub(crate) mod broad;
 pub(crate) mod coverage;
 pub(crate) mod empty;
+// Only the service lints single writes.
+#[cfg(feature = "serve")]
 pub(crate) mod new_rule;
 pub(crate) mod orgs;
 #[doc(hidden)]
@@ -43,6 +45,7 @@ pub mod overlap;
 pub(crate) mod pairs;
 pub(crate) mod report;
 
+#[cfg(feature = "serve")]
 pub(crate) use new_rule::{Against, lint_new_rule, lint_own_rules_against_files};
 pub use report::{Record, records, sarif};
 pub(crate) mod template;
