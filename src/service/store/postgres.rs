@@ -381,6 +381,7 @@ impl Backend for PgStore {
     fn insert_mapping_if(
         &self,
         mapping: &StoredMapping,
+        expected: Option<&str>,
         proceed: &mut dyn FnMut() -> bool,
     ) -> Result<bool, StoreError> {
         let mut client = self.client()?;
@@ -392,6 +393,21 @@ impl Backend for PgStore {
             &[&LOCK_ORG, &mapping.org],
         )
         .map_err(pg)?;
+        // Under the lock: are the org's mappings still the ones the caller
+        // linted the new one against? (Another replica may have written
+        // between its read and this lock.)
+        if let Some(expected) = expected {
+            let rows = tx
+                .query(
+                    "SELECT id FROM mappings WHERE org = $1 ORDER BY seq",
+                    &[&mapping.org],
+                )
+                .map_err(pg)?;
+            let ids: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+            if super::fingerprint_ids(ids.iter().map(String::as_str)) != expected {
+                return Err(StoreError::Changed);
+            }
+        }
         let existing = tx
             .query_opt(
                 "SELECT id FROM mappings WHERE org = $1 AND arn_pattern = $2",
