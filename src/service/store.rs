@@ -247,6 +247,34 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
     fn signing_keys(&self) -> Result<Vec<(String, String)>, StoreError> {
         Ok(Vec::new())
     }
+    /// [`Store::reserve_replay`]: a store no other process reads has no
+    /// shared replay cache (the verifier's own is the cache).
+    fn reserve_replay(
+        &self,
+        _signature: &str,
+        _org: &str,
+        _expires_ms: i64,
+        _now_ms: i64,
+        _per_org: i64,
+    ) -> Result<ReplayReservation, StoreError> {
+        Ok(ReplayReservation::Reserved)
+    }
+    /// [`Store::release_replay`].
+    fn release_replay(&self, _signature: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// What the shared replay cache answers a reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReplayReservation {
+    /// Reserved: no live entry had this signature.
+    Reserved,
+    /// A live entry has this signature: a replay.
+    Replayed,
+    /// The org holds its share of live entries (approximately: see the
+    /// PostgreSQL backend).
+    Full,
 }
 
 /// The orgs whose mappings another process changed, as a shared store
@@ -610,6 +638,26 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.backend
             .publish_signing_key(kid, algorithm, jwk, now_secs())
+    }
+
+    /// Reserves a proof's `signature` for `org` until `expires_ms` (unix
+    /// milliseconds) in the replay cache every replica shares, if the org
+    /// holds fewer than `per_org` live entries at `now_ms`.
+    pub(crate) fn reserve_replay(
+        &self,
+        signature: &str,
+        org: &str,
+        expires_ms: i64,
+        now_ms: i64,
+        per_org: i64,
+    ) -> Result<ReplayReservation, StoreError> {
+        self.backend
+            .reserve_replay(signature, org, expires_ms, now_ms, per_org)
+    }
+
+    /// Forgets a reserved signature (its STS call failed).
+    pub(crate) fn release_replay(&self, signature: &str) -> Result<(), StoreError> {
+        self.backend.release_replay(signature)
     }
 
     /// Every published public key: `(algorithm, JWK JSON)`, oldest first.

@@ -224,6 +224,11 @@ struct Pair {
 
 impl Pair {
     fn start(name: &str) -> Option<Pair> {
+        Pair::start_with(name, false)
+    }
+
+    /// [`Pair::start`], with the replay cache on or off.
+    fn start_with(name: &str, replay: bool) -> Option<Pair> {
         let venv = venv()?;
         let cluster = PgCluster::start()?;
         let moto = Moto::start(&venv, 4);
@@ -262,7 +267,10 @@ impl Pair {
         let config = dir.join("serve.ron");
         std::fs::write(
             &config,
-            "(limits: (client_failures_per_second: 1000, client_failure_burst: 1000))",
+            format!(
+                "(limits: (client_failures_per_second: 1000, client_failure_burst: 1000), \
+                  verifier: (replay: (enabled: {replay})))"
+            ),
         )
         .unwrap();
         let extra = [
@@ -598,4 +606,22 @@ fn concurrent_conflicting_creates_on_two_replicas_accept_exactly_one() {
     }
     drop((one, two));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 12, replay: with the replay cache on, a proof accepted by replica 1
+/// is refused by replica 2 (the `replay` table in the shared store), and
+/// again by replica 1 (its own cache).
+#[test]
+fn a_proof_accepted_by_one_replica_is_refused_by_the_other() {
+    let Some(pair) = Pair::start_with("replay_shared", true) else {
+        return;
+    };
+    pair.create(&pair.one);
+    let (s, v) = exchange(&pair.one, &pair.proof);
+    assert_eq!(s, 200, "{v}\n{}", pair.one.log());
+    let (s, v) = exchange(&pair.two, &pair.proof);
+    assert_eq!(s, 401, "replayed to replica 2: {v}\n{}", pair.two.log());
+    assert!(v.to_string().contains("replayed"), "{v}");
+    let (s, v) = exchange(&pair.one, &pair.proof);
+    assert_eq!(s, 401, "replayed to replica 1: {v}");
 }
