@@ -187,6 +187,37 @@ pub struct Verifier {
     config: VerifierConfig,
     transport: Arc<dyn Transport>,
     replay: Mutex<ReplayCache>,
+    /// The replay cache replicas share, consulted after this process's own.
+    shared: Option<Arc<dyn SharedReplay>>,
+}
+
+/// What a shared replay cache answers a reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shared {
+    /// Reserved: no other process accepted this signature in its window.
+    Reserved,
+    /// Another process (or this one) reserved it before.
+    Replayed,
+    /// The org's share of the shared cache is full of live entries.
+    Full,
+}
+
+/// A replay cache several processes share (the service's PostgreSQL
+/// store). Errors mean "cannot be reached": the verifier then keeps to its
+/// own cache (one-time use per process only) until it answers again.
+pub(crate) trait SharedReplay: Send + Sync {
+    /// Reserves `signature` for `org` until `expires`, if the org holds
+    /// fewer than `per_org` live entries at `now`.
+    fn reserve(
+        &self,
+        signature: &str,
+        org: &str,
+        expires: SystemTime,
+        now: SystemTime,
+        per_org: usize,
+    ) -> Result<Shared, String>;
+    /// Forgets `signature` (its STS call failed). Best effort.
+    fn release(&self, signature: &str);
 }
 
 impl std::fmt::Debug for Verifier {
@@ -219,7 +250,17 @@ impl Verifier {
             config,
             transport,
             replay: Mutex::new(ReplayCache::default()),
+            shared: None,
         })
+    }
+
+    /// Also reserves each accepted signature in `shared`, the replay cache
+    /// of every replica (when replay protection is on): a proof accepted by
+    /// one replica is refused by the others. While `shared` cannot be
+    /// reached, this process's own cache still refuses what it has seen.
+    pub(crate) fn with_shared_replay(mut self, shared: Arc<dyn SharedReplay>) -> Self {
+        self.shared = Some(shared);
+        self
     }
 
     /// The configuration in force.
@@ -263,6 +304,27 @@ impl Verifier {
                 now,
                 Bounds::of(&self.config.replay),
             )?;
+            if let Some(shared) = &self.shared {
+                let signature = &checked.authorization().signature;
+                let answer = shared.reserve(
+                    signature,
+                    checked.org(),
+                    expires,
+                    now,
+                    self.config.replay.org_share(),
+                );
+                match answer {
+                    Ok(Shared::Reserved) => {}
+                    // Kept in the local cache too: refused here at once next time.
+                    Ok(Shared::Replayed) => return Err(VerifyError::Replayed),
+                    Ok(Shared::Full) => {
+                        self.cache().release(signature);
+                        return Err(VerifyError::ReplayCacheFull);
+                    }
+                    // Logged by `shared`; one-time use is enforced locally.
+                    Err(_) => {}
+                }
+            }
         }
         let result = call_sts(
             self.transport.as_ref(),
@@ -279,6 +341,9 @@ impl Verifier {
             Err(e) => {
                 if replay {
                     self.cache().release(&checked.authorization().signature);
+                    if let Some(shared) = &self.shared {
+                        shared.release(&checked.authorization().signature);
+                    }
                 }
                 Err(e.into())
             }

@@ -12,7 +12,7 @@ use super::AppState;
 use super::auth::{Principal, authenticate};
 use super::guard::{Deadline, timed_out};
 use super::jsonapi::{ApiError, json as json_response};
-use super::store::{Permission, StoreError, StoredMapping, unix_now};
+use super::store::{Permission, StoreError, StoredMapping, fingerprint, unix_now};
 use crate::policy::datadog::{self, MappingRequest, PersonaMapping};
 
 /// The Datadog-style account UUID of an account identifier: the identifier
@@ -112,6 +112,21 @@ fn duplicate(id: &str) -> ApiError {
     .pointer("/data/attributes/arn_pattern")
 }
 
+/// How many times a create reads, lints and inserts when other replicas
+/// keep changing the org's mappings in between.
+const WRITE_ATTEMPTS: u32 = 5;
+
+/// 409: the org's mappings kept changing under a create (other replicas
+/// writing the same org): nothing was written.
+fn changed() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "concurrent_write",
+        "this org's persona mappings kept changing while the new one was checked; nothing was written; retry",
+    )
+    .retry_after(1)
+}
+
 fn parse_create(body: &[u8]) -> Result<MappingRequest, ApiError> {
     datadog::parse_create_request(body)
         .map_err(|e| ApiError::bad_request(e.code(), e.to_string(), &e.pointer()))
@@ -168,15 +183,22 @@ pub async fn create(
                 "this org's stored persona mappings no longer work with the policy files (see /readyz); delete the conflicting mappings first",
             ));
         }
+        // Read → lint → insert, the insert checking (under the org's lock,
+        // which every replica takes) that the org's mappings are still the
+        // ones linted against; if another replica wrote in between, again.
+        let mut attempt = 0;
+        loop {
+        attempt += 1;
         let mut mappings = state.store.mappings(&org).map_err(store_error)?;
+        let read = fingerprint(&mappings);
         if let Some(existing) = mappings.iter().find(|m| m.arn_pattern == new.arn_pattern) {
             return Err(duplicate(&existing.id));
         }
         let mapping = StoredMapping {
             id: uuid::Uuid::new_v4().to_string(),
             org: org.clone(),
-            account_identifier: new.account_identifier,
-            arn_pattern: new.arn_pattern,
+            account_identifier: new.account_identifier.clone(),
+            arn_pattern: new.arn_pattern.clone(),
             created: unix_now(),
         };
         mappings.push(mapping.clone());
@@ -208,11 +230,19 @@ pub async fn create(
                 ));
             }
         };
-        match state.store.insert_mapping_if(&mapping, || deadline.open()) {
+        match state.store.insert_mapping_checked(&mapping, &read, || deadline.open()) {
             Ok(true) => {}
             Ok(false) => {
                 tracing::warn!(org = %org, arn_pattern = %mapping.arn_pattern, "persona mapping not created: past the request deadline");
                 return Err(timed_out());
+            }
+            Err(StoreError::Changed) if attempt < WRITE_ATTEMPTS && deadline.open() => {
+                tracing::info!(org = %org, attempt, "the org's mappings changed under a create; linting again");
+                continue;
+            }
+            Err(StoreError::Changed) => {
+                tracing::warn!(org = %org, arn_pattern = %mapping.arn_pattern, attempt, "persona mapping not created: the org's mappings kept changing");
+                return Err(changed());
             }
             Err(StoreError::Duplicate(id)) => {
                 return Err(duplicate(&id));
@@ -222,7 +252,8 @@ pub async fn create(
         state.policies.install(&org, policy);
         state.in_force.set(&org, &mappings);
         tracing::info!(target: "arnmap::audit", org = %org, mapping = %mapping.id, arn_pattern = %mapping.arn_pattern, account = %mapping.account_identifier, "persona mapping created");
-        Ok(mapping)
+        break Ok(mapping);
+        }
     })
     .await?;
     Ok(json_response(

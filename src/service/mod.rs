@@ -22,6 +22,7 @@ pub(crate) mod jsonapi;
 pub(crate) mod mappings;
 pub(crate) mod metrics;
 pub(crate) mod policies;
+mod replay;
 pub(crate) mod store;
 pub(crate) mod sync;
 
@@ -207,7 +208,12 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
         let mappings = store.mappings(&org)?;
         sync::apply(&policies, &in_force, &org, &mappings, false);
     }
-    let verifier = Arc::new(Verifier::new(config.verifier.clone())?);
+    let mut verifier = Verifier::new(config.verifier.clone())?;
+    if config.verifier.replay.enabled && store.is_shared() {
+        verifier =
+            verifier.with_shared_replay(Arc::new(replay::StoreReplay::new(Arc::clone(&store))));
+    }
+    let verifier = Arc::new(verifier);
     let metrics = Arc::new(Metrics::new());
     let observer = Arc::clone(&metrics);
     let exchange = TokenExchange::new(verifier, Arc::clone(&policies), issuer)

@@ -90,6 +90,11 @@ pub enum StoreError {
     /// The random source failed.
     #[error("no randomness for a new key: {0}")]
     Random(String),
+    /// The org's mappings are no longer the ones the caller read (another
+    /// writer, typically on another replica, changed them in between):
+    /// nothing was written; read them again.
+    #[error("the org's persona mappings changed since they were read; nothing was written")]
+    Changed,
 }
 
 /// A persona mapping as stored.
@@ -184,10 +189,14 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
         account: &str,
         permissions: &[&str],
     ) -> Result<usize, StoreError>;
-    /// [`Store::insert_mapping_if`].
+    /// [`Store::insert_mapping_if`] and, with `expected`,
+    /// [`Store::insert_mapping_checked`]: under the org's write lock, the
+    /// org's mappings must still have the [`fingerprint`] `expected`, else
+    /// [`StoreError::Changed`] and nothing is written.
     fn insert_mapping_if(
         &self,
         mapping: &StoredMapping,
+        expected: Option<&str>,
         proceed: &mut dyn FnMut() -> bool,
     ) -> Result<bool, StoreError>;
     /// [`Store::delete_mapping_if`].
@@ -238,6 +247,34 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
     fn signing_keys(&self) -> Result<Vec<(String, String)>, StoreError> {
         Ok(Vec::new())
     }
+    /// [`Store::reserve_replay`]: a store no other process reads has no
+    /// shared replay cache (the verifier's own is the cache).
+    fn reserve_replay(
+        &self,
+        _signature: &str,
+        _org: &str,
+        _expires_ms: i64,
+        _now_ms: i64,
+        _per_org: i64,
+    ) -> Result<ReplayReservation, StoreError> {
+        Ok(ReplayReservation::Reserved)
+    }
+    /// [`Store::release_replay`].
+    fn release_replay(&self, _signature: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// What the shared replay cache answers a reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReplayReservation {
+    /// Reserved: no live entry had this signature.
+    Reserved,
+    /// A live entry has this signature: a replay.
+    Replayed,
+    /// The org holds its share of live entries (approximately: see the
+    /// PostgreSQL backend).
+    Full,
 }
 
 /// The orgs whose mappings another process changed, as a shared store
@@ -257,12 +294,17 @@ pub(crate) trait ChangeFeed: Send {
 /// change is a delete and a create, with a new random id), so two replicas
 /// with the same fingerprint for an org compiled the same mappings.
 pub(crate) fn fingerprint(mappings: &[StoredMapping]) -> String {
+    fingerprint_ids(mappings.iter().map(|m| m.id.as_str()))
+}
+
+/// [`fingerprint`] of mapping ids, in the stored sequence.
+pub(crate) fn fingerprint_ids<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
     let mut hasher = Sha256::new();
-    for (i, m) in mappings.iter().enumerate() {
+    for (i, id) in ids.into_iter().enumerate() {
         if i > 0 {
             hasher.update(b",");
         }
-        hasher.update(m.id.as_bytes());
+        hasher.update(id.as_bytes());
     }
     hex::encode(hasher.finalize())
 }
@@ -457,7 +499,26 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut proceed = Some(proceed);
         self.backend
-            .insert_mapping_if(mapping, &mut || proceed.take().is_some_and(|f| f()))
+            .insert_mapping_if(mapping, None, &mut || proceed.take().is_some_and(|f| f()))
+    }
+
+    /// [`Store::insert_mapping_if`], only if the org's mappings are still
+    /// the ones whose [`fingerprint`] is `expected` (checked inside the
+    /// transaction, under the org's write lock, which on PostgreSQL every
+    /// replica takes): otherwise [`StoreError::Changed`], nothing written.
+    /// What a writer that linted the new mapping against the mappings it
+    /// read uses, so that two replicas cannot both accept a conflicting pair.
+    pub(crate) fn insert_mapping_checked(
+        &self,
+        mapping: &StoredMapping,
+        expected: &str,
+        proceed: impl FnOnce() -> bool,
+    ) -> Result<bool, StoreError> {
+        let mut proceed = Some(proceed);
+        self.backend
+            .insert_mapping_if(mapping, Some(expected), &mut || {
+                proceed.take().is_some_and(|f| f())
+            })
     }
 
     /// Deletes a mapping of `org` if `proceed()` — asked inside the
@@ -577,6 +638,26 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.backend
             .publish_signing_key(kid, algorithm, jwk, now_secs())
+    }
+
+    /// Reserves a proof's `signature` for `org` until `expires_ms` (unix
+    /// milliseconds) in the replay cache every replica shares, if the org
+    /// holds fewer than `per_org` live entries at `now_ms`.
+    pub(crate) fn reserve_replay(
+        &self,
+        signature: &str,
+        org: &str,
+        expires_ms: i64,
+        now_ms: i64,
+        per_org: i64,
+    ) -> Result<ReplayReservation, StoreError> {
+        self.backend
+            .reserve_replay(signature, org, expires_ms, now_ms, per_org)
+    }
+
+    /// Forgets a reserved signature (its STS call failed).
+    pub(crate) fn release_replay(&self, signature: &str) -> Result<(), StoreError> {
+        self.backend.release_replay(signature)
     }
 
     /// Every published public key: `(algorithm, JWK JSON)`, oldest first.

@@ -224,6 +224,11 @@ struct Pair {
 
 impl Pair {
     fn start(name: &str) -> Option<Pair> {
+        Pair::start_with(name, false)
+    }
+
+    /// [`Pair::start`], with the replay cache on or off.
+    fn start_with(name: &str, replay: bool) -> Option<Pair> {
         let venv = venv()?;
         let cluster = PgCluster::start()?;
         let moto = Moto::start(&venv, 4);
@@ -262,7 +267,10 @@ impl Pair {
         let config = dir.join("serve.ron");
         std::fs::write(
             &config,
-            "(limits: (client_failures_per_second: 1000, client_failure_burst: 1000))",
+            format!(
+                "(limits: (client_failures_per_second: 1000, client_failure_burst: 1000), \
+                  verifier: (replay: (enabled: {replay})))"
+            ),
         )
         .unwrap();
         let extra = [
@@ -514,4 +522,106 @@ fn a_replica_without_its_database_exchanges_and_refuses_writes_with_503() {
     assert_eq!(s, 503, "{b}");
     let v: Value = serde_json::from_str(&b).unwrap();
     assert_eq!(v["errors"][0]["code"], "store_unavailable", "{v}");
+}
+
+fn post_mapping(
+    server: &Server,
+    keys: &(String, String),
+    pattern: &str,
+    account: &str,
+) -> (u16, Value) {
+    let body = json!({"data": {"type": "aws_cloud_auth_config", "attributes": {
+        "account_identifier": account, "arn_pattern": pattern}}});
+    let (s, b) = read(
+        http()
+            .post(format!("{}{MAPPINGS}", server.url))
+            .header("DD-API-KEY", &keys.0)
+            .header("DD-APPLICATION-KEY", &keys.1)
+            .header("Content-Type", "application/json")
+            .send(body.to_string()),
+    );
+    (s, serde_json::from_str(&b).unwrap_or(Value::Null))
+}
+
+/// Issue 12, the cross-replica write race: two replicas create, at the same
+/// instant, the two halves of an ambiguous pair (equal specificity,
+/// different accounts, overlapping) in one org. Each lints against what it
+/// read; the insert checks, under the org's advisory lock, that the org's
+/// mappings are still those, and the loser reads, lints again and is
+/// refused. Exactly one of each pair is accepted, every round.
+#[test]
+fn concurrent_conflicting_creates_on_two_replicas_accept_exactly_one() {
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    let store = cluster.create_db("write_race");
+    let dir = temp_dir("write_race");
+    let policies = write_policy(&dir);
+    let out = arnmap(&[
+        "keys",
+        "create",
+        "--store",
+        &store,
+        "--org",
+        ORG,
+        "--permission",
+        "cloud_auth_config_read",
+        "cloud_auth_config_write",
+    ]);
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    let keys = (
+        v["api_key"].as_str().unwrap().to_owned(),
+        v["app_key"].as_str().unwrap().to_owned(),
+    );
+    let one = replica(&dir.join("one"), &policies, &store);
+    let two = replica(&dir.join("two"), &policies, &store);
+    let rounds = 8;
+    for round in 0..rounds {
+        let left = format!("arn:aws:iam::123456789012:role/race{round}-a*");
+        let right = format!("arn:aws:iam::123456789012:role/race{round}-*b");
+        let barrier = std::sync::Barrier::new(2);
+        let (a, b) = std::thread::scope(|scope| {
+            let a = scope.spawn(|| {
+                barrier.wait();
+                post_mapping(&one, &keys, &left, &format!("left{round}@example.com"))
+            });
+            let b = scope.spawn(|| {
+                barrier.wait();
+                post_mapping(&two, &keys, &right, &format!("right{round}@example.com"))
+            });
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        let mut statuses = [a.0, b.0];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 400], "round {round}: {a:?} {b:?}");
+        let refused = if a.0 == 400 { &a.1 } else { &b.1 };
+        let detail = refused["errors"][0]["detail"].as_str().unwrap_or("");
+        assert!(detail.contains("ambiguous"), "round {round}: {refused}");
+    }
+    // Both replicas list one mapping per round.
+    for server in [&one, &two] {
+        let (s, listed) = get(server, MAPPINGS, &keys);
+        assert_eq!(s, 200, "{listed}");
+        assert_eq!(listed["data"].as_array().unwrap().len(), rounds, "{listed}");
+    }
+    drop((one, two));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 12, replay: with the replay cache on, a proof accepted by replica 1
+/// is refused by replica 2 (the `replay` table in the shared store), and
+/// again by replica 1 (its own cache).
+#[test]
+fn a_proof_accepted_by_one_replica_is_refused_by_the_other() {
+    let Some(pair) = Pair::start_with("replay_shared", true) else {
+        return;
+    };
+    pair.create(&pair.one);
+    let (s, v) = exchange(&pair.one, &pair.proof);
+    assert_eq!(s, 200, "{v}\n{}", pair.one.log());
+    let (s, v) = exchange(&pair.two, &pair.proof);
+    assert_eq!(s, 401, "replayed to replica 2: {v}\n{}", pair.two.log());
+    assert!(v.to_string().contains("replayed"), "{v}");
+    let (s, v) = exchange(&pair.one, &pair.proof);
+    assert_eq!(s, 401, "replayed to replica 1: {v}");
 }

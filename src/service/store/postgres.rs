@@ -22,7 +22,7 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use postgres::fallible_iterator::FallibleIterator as _;
 
-use super::{Backend, ChangeFeed, KeyRow, StoreError, StoredMapping};
+use super::{Backend, ChangeFeed, KeyRow, ReplayReservation, StoreError, StoredMapping};
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
@@ -78,6 +78,15 @@ CREATE TABLE signing_keys (
     jwk TEXT NOT NULL,
     created BIGINT NOT NULL
 );
+",
+    "
+CREATE TABLE replay (
+    signature TEXT PRIMARY KEY,
+    org TEXT NOT NULL,
+    expires BIGINT NOT NULL
+);
+CREATE INDEX replay_org_expires ON replay (org, expires);
+CREATE INDEX replay_expires ON replay (expires);
 ",
 ];
 
@@ -381,6 +390,7 @@ impl Backend for PgStore {
     fn insert_mapping_if(
         &self,
         mapping: &StoredMapping,
+        expected: Option<&str>,
         proceed: &mut dyn FnMut() -> bool,
     ) -> Result<bool, StoreError> {
         let mut client = self.client()?;
@@ -392,6 +402,21 @@ impl Backend for PgStore {
             &[&LOCK_ORG, &mapping.org],
         )
         .map_err(pg)?;
+        // Under the lock: are the org's mappings still the ones the caller
+        // linted the new one against? (Another replica may have written
+        // between its read and this lock.)
+        if let Some(expected) = expected {
+            let rows = tx
+                .query(
+                    "SELECT id FROM mappings WHERE org = $1 ORDER BY seq",
+                    &[&mapping.org],
+                )
+                .map_err(pg)?;
+            let ids: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+            if super::fingerprint_ids(ids.iter().map(String::as_str)) != expected {
+                return Err(StoreError::Changed);
+            }
+        }
         let existing = tx
             .query_opt(
                 "SELECT id FROM mappings WHERE org = $1 AND arn_pattern = $2",
@@ -557,6 +582,69 @@ impl Backend for PgStore {
                  ON CONFLICT (kid) DO NOTHING",
                 &[&kid, &algorithm, &jwk, &created],
             )
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    fn reserve_replay(
+        &self,
+        signature: &str,
+        org: &str,
+        expires_ms: i64,
+        now_ms: i64,
+        per_org: i64,
+    ) -> Result<ReplayReservation, StoreError> {
+        // An exchange waits at most a second for a connection here; past
+        // that the verifier keeps to its own cache.
+        let mut client = self
+            .pool
+            .get_timeout(Duration::from_secs(1))
+            .map_err(pool_error)?;
+        // Expired rows go opportunistically, a few at a time.
+        client
+            .execute(
+                "DELETE FROM replay WHERE signature IN
+                 (SELECT signature FROM replay WHERE expires <= $1 LIMIT 64)",
+                &[&now_ms],
+            )
+            .map_err(pg)?;
+        // One statement: reserved unless a live row has this signature (an
+        // expired one is taken over) or the org already holds its share.
+        // The count is not serialised against concurrent reservations of
+        // the org on other connections: the share is approximate (it can be
+        // exceeded by about the number of concurrent reservations).
+        let reserved = client
+            .execute(
+                "INSERT INTO replay (signature, org, expires)
+                 SELECT $1, $2, $3
+                 WHERE (SELECT COUNT(*) FROM replay WHERE org = $2 AND expires > $4) < $5
+                 ON CONFLICT (signature) DO UPDATE
+                     SET org = EXCLUDED.org, expires = EXCLUDED.expires
+                     WHERE replay.expires <= $4",
+                &[&signature, &org, &expires_ms, &now_ms, &per_org],
+            )
+            .map_err(pg)?;
+        if reserved > 0 {
+            return Ok(ReplayReservation::Reserved);
+        }
+        let live = client
+            .query_opt(
+                "SELECT 1 FROM replay WHERE signature = $1 AND expires > $2",
+                &[&signature, &now_ms],
+            )
+            .map_err(pg)?;
+        Ok(if live.is_some() {
+            ReplayReservation::Replayed
+        } else {
+            ReplayReservation::Full
+        })
+    }
+
+    fn release_replay(&self, signature: &str) -> Result<(), StoreError> {
+        self.pool
+            .get_timeout(Duration::from_secs(1))
+            .map_err(pool_error)?
+            .execute("DELETE FROM replay WHERE signature = $1", &[&signature])
             .map_err(pg)?;
         Ok(())
     }

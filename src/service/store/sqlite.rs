@@ -256,10 +256,22 @@ impl Backend for SqliteStore {
     fn insert_mapping_if(
         &self,
         mapping: &StoredMapping,
+        expected: Option<&str>,
         proceed: &mut dyn FnMut() -> bool,
     ) -> Result<bool, StoreError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        // IMMEDIATE: the write lock first, so the check below holds until
+        // the commit (an admin command may write the same file).
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(expected) = expected {
+            let ids: Vec<String> = tx
+                .prepare("SELECT id FROM mappings WHERE org = ?1 ORDER BY seq")?
+                .query_map(params![mapping.org], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if super::fingerprint_ids(ids.iter().map(String::as_str)) != expected {
+                return Err(StoreError::Changed);
+            }
+        }
         let existing: Option<String> = tx
             .query_row(
                 "SELECT id FROM mappings WHERE org = ?1 AND arn_pattern = ?2",
