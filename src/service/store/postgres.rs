@@ -111,6 +111,12 @@ impl std::fmt::Debug for PgStore {
 /// A PostgreSQL error with its cause (the server's message), never the URL.
 fn pg(e: postgres::Error) -> StoreError {
     match e.as_db_error() {
+        // The server is going away or not accepting connections yet
+        // (57P01 admin_shutdown and the rest of 57P0x during a restart;
+        // class 08, connection exceptions): worth retrying, not a failure.
+        Some(db) if db.code().code().starts_with("57P0") || db.code().code().starts_with("08") => {
+            StoreError::Unavailable(format!("{}: {}", db.code().code(), db.message()))
+        }
         Some(db) => StoreError::Postgres(format!("{}: {}", db.code().code(), db.message())),
         None => {
             let cause = std::error::Error::source(&e)
