@@ -107,12 +107,7 @@ impl PgCluster {
         // A port picked free can be taken before the server binds it: retry.
         for _ in 0..5 {
             cluster.port = free_port();
-            let options = format!(
-                "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories={} \
-                 -c fsync=off -c full_page_writes=off -c max_connections=60",
-                cluster.port,
-                cluster.root.display()
-            );
+            let options = cluster.options();
             let log = cluster.root.join("server.log").display().to_string();
             let out = cluster.output(
                 "pg_ctl",
@@ -131,6 +126,16 @@ impl PgCluster {
             );
         }
         panic!("could not start PostgreSQL");
+    }
+
+    /// The server options: port, sockets, no fsync.
+    fn options(&self) -> String {
+        format!(
+            "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories={} \
+             -c fsync=off -c full_page_writes=off -c max_connections=60",
+            self.port,
+            self.root.display()
+        )
     }
 
     fn data(&self) -> PathBuf {
@@ -192,6 +197,33 @@ impl PgCluster {
     pub fn stop(&self) {
         let data = self.data().display().to_string();
         self.run("pg_ctl", &["stop", "-D", &data, "-m", "fast", "-w"]);
+    }
+
+    /// Starts again a server [`PgCluster::stop`] stopped: same data, port
+    /// and options.
+    pub fn start_again(&self) {
+        let data = self.data().display().to_string();
+        let log = self.root.join("server.log").display().to_string();
+        let options = self.options();
+        self.run(
+            "pg_ctl",
+            &[
+                "start", "-D", &data, "-w", "-t", "60", "-l", &log, "-o", &options,
+            ],
+        );
+    }
+
+    /// Restarts the server (`pg_ctl restart -m fast`): same data, same port
+    /// and options (pg_ctl reuses the ones it was started with).
+    pub fn restart(&self) {
+        let data = self.data().display().to_string();
+        let log = self.root.join("server.log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &[
+                "restart", "-D", &data, "-m", "fast", "-w", "-t", "60", "-l", &log,
+            ],
+        );
     }
 }
 
