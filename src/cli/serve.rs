@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use arnmap::service::{ServeConfig, build_state, serve, shutdown_signal};
 
@@ -87,6 +88,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
     };
     let listen = state.config.listen;
+    // The synchronous PostgreSQL client blocks on its own runtime when
+    // dropped, which panics inside this one: the last reference to the
+    // state (and its store) is dropped below, after the runtime.
+    let keep = Arc::clone(&state);
     let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -98,6 +103,8 @@ pub fn run(args: ServeArgs) -> ExitCode {
             .await
             .map_err(|e| e.to_string())
     });
+    drop(runtime);
+    drop(keep);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
