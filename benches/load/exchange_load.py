@@ -1,7 +1,9 @@
 """Drives POST /api/v2/delegated-token from worker processes on loopback and
 prints requests/s and latency percentiles. Not a test: a measurement.
 
-Usage: python exchange_load.py URL PROOF_FILE [--seconds S] [--workers N] [--path P]
+Usage: python exchange_load.py URL[,URL...] PROOF_FILE [--seconds S] [--workers N] [--path P]
+
+With several URLs (replicas), worker i sends to URL i mod n.
 
 Every request sends the same proof (replay protection is off by default, so
 each one is verified against STS again). With --path /healthz it measures the
@@ -57,8 +59,10 @@ def main():
     a = p.parse_args()
     proof = open(a.proof_file).read().strip()
     q = mp.Queue()
-    procs = [mp.Process(target=worker, args=((a.url, proof, a.path, a.direct), a.seconds, q))
-             for _ in range(a.workers)]
+    urls = a.url.split(",")
+    procs = [mp.Process(target=worker,
+                        args=((urls[i % len(urls)], proof, a.path, a.direct), a.seconds, q))
+             for i in range(a.workers)]
     start = time.monotonic()
     for pr in procs:
         pr.start()
@@ -73,9 +77,9 @@ def main():
     elapsed = time.monotonic() - start
     lat.sort()
     pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")
-    target = a.direct or f"{a.url}{a.path}"
+    target = a.direct or ",".join(u + a.path for u in urls)
     print(json.dumps({
-        "target": target, "workers": a.workers, "requests": len(lat),
+        "target": target, "replicas": len(urls), "workers": a.workers, "requests": len(lat),
         "requests_per_s": round(len(lat) / elapsed, 1),
         "p50_ms": round(pct(0.50), 2), "p99_ms": round(pct(0.99), 2), "statuses": codes,
     }))
