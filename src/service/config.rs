@@ -58,10 +58,13 @@ pub struct Limits {
     /// Sustained token exchanges per second per org. Default 50. Only
     /// tokens count: a proof STS did not confirm, or a caller the policy did
     /// not map, is charged to its client (below), never to the org it names.
+    /// With a PostgreSQL store the budget is shared by every replica (while
+    /// the database is unreachable, each replica keeps its own).
     pub exchanges_per_second: u32,
     /// Exchanges an org may make in a burst. Default 100.
     pub exchange_burst: u32,
-    /// Sustained failed exchanges per second per client. Default 1. A failure
+    /// Sustained failed exchanges per second per client, per replica (never
+    /// shared through the store: it is charged before any work). Default 1. A failure
     /// is a refusal for which the client answers: no or a malformed proof, a
     /// failed pre-check, an org without rules, STS refusing the proof, a
     /// replay, a caller not mapped or denied. Past its budget a client gets

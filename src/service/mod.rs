@@ -14,6 +14,7 @@
 //! | `GET /metrics` | Prometheus text: exchanges by outcome, STS latency |
 
 pub(crate) mod auth;
+mod budget;
 pub(crate) mod clients;
 pub(crate) mod config;
 pub(crate) mod conn;
@@ -39,11 +40,10 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::json;
 
-use crate::auth::exchange::{ExchangeError, Refusal, TokenExchange};
+use crate::auth::exchange::{Refusal, TokenExchange};
 use crate::auth::token::keys::create_private_dir;
 use crate::auth::token::{IssueError, KeyPair, KeyRing, KeyStoreError, TokenIssuer};
 use crate::auth::verifier::{ConfigError, Verifier};
@@ -66,8 +66,11 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
-    /// Per-org exchange rate limit (tokens issued).
+    /// Per-org exchange rate limit (tokens issued): the budget with SQLite,
+    /// and with PostgreSQL while the database cannot be reached.
     pub limiter: DefaultKeyedRateLimiter<String>,
+    /// The per-org budget every replica shares (PostgreSQL).
+    pub(crate) budget: budget::SharedBudget,
     /// Per-client budget of failed exchanges.
     pub(crate) client_failures: clients::FailureBudget,
     /// Serialises persona-mapping writes per org (compile, store, swap).
@@ -228,6 +231,7 @@ pub fn build_state(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
         store,
         metrics,
         limiter,
+        budget: budget::SharedBudget::default(),
         client_failures: clients::FailureBudget::new(
             l.client_failures_per_second,
             l.client_failure_burst,
@@ -435,19 +439,6 @@ impl AppState {
     pub fn org_write_lock(&self, org: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.write_locks.lock().unwrap_or_else(|e| e.into_inner());
         Arc::clone(locks.entry(org.to_owned()).or_default())
-    }
-
-    /// Takes one exchange from `org`'s rate budget.
-    fn rate_limit(&self, org: &str) -> Result<(), ExchangeError> {
-        self.limiter
-            .check_key(&org.to_owned())
-            .map_err(|not_until| {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                ExchangeError::RateLimited {
-                    org: org.to_owned(),
-                    retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
-                }
-            })
     }
 }
 

@@ -263,6 +263,29 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
     fn release_replay(&self, _signature: &str) -> Result<(), StoreError> {
         Ok(())
     }
+    /// [`Store::charge_budget`]: a store no other process reads has no
+    /// shared budget (the replica's own limiter is the budget).
+    fn charge_budget(
+        &self,
+        _org: &str,
+        _rate: f64,
+        _burst: f64,
+    ) -> Result<BudgetCharge, StoreError> {
+        Ok(BudgetCharge::Taken)
+    }
+}
+
+/// What the shared per-org exchange budget answers a charge.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum BudgetCharge {
+    /// One token was taken.
+    Taken,
+    /// The org's bucket holds less than one token: the next one comes in
+    /// `wait_secs` (if nobody else takes it first).
+    Limited {
+        /// Seconds until one token is refilled.
+        wait_secs: f64,
+    },
 }
 
 /// What the shared replay cache answers a reservation.
@@ -658,6 +681,17 @@ impl Store {
     /// Forgets a reserved signature (its STS call failed).
     pub(crate) fn release_replay(&self, signature: &str) -> Result<(), StoreError> {
         self.backend.release_replay(signature)
+    }
+
+    /// Charges one exchange to `org`'s budget every replica shares (a token
+    /// bucket refilled by `rate` per second, holding at most `burst`).
+    pub(crate) fn charge_budget(
+        &self,
+        org: &str,
+        rate: f64,
+        burst: f64,
+    ) -> Result<BudgetCharge, StoreError> {
+        self.backend.charge_budget(org, rate, burst)
     }
 
     /// Every published public key: `(algorithm, JWK JSON)`, oldest first.

@@ -350,3 +350,61 @@ fn postgres_checked_inserts_see_other_replicas() {
     // How often they raced depends on scheduling: not asserted.
     let _ = changed.into_inner();
 }
+
+/// The shared exchange budget on two "replicas" (two stores on one
+/// database), eight threads charging at once: exactly `burst` tokens are
+/// taken (the row lock serialises charges), the rest are limited with the
+/// time to the next token; another org has its own bucket; SQLite has no
+/// shared budget (every charge is taken: the replica's limiter decides).
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_budget_charges_are_atomic_across_replicas() {
+    use super::BudgetCharge;
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    let url = cluster.create_db("budget");
+    let stores = [Store::connect(&url).unwrap(), Store::connect(&url).unwrap()];
+    // 0.01 token per second: no refill worth a token during the test.
+    let (rate, burst) = (0.01, 10.0);
+    let taken = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for store in &stores {
+            for _ in 0..4 {
+                let taken = &taken;
+                scope.spawn(move || {
+                    for _ in 0..5 {
+                        match store.charge_budget(ORG, rate, burst).unwrap() {
+                            BudgetCharge::Taken => {
+                                taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                            BudgetCharge::Limited { wait_secs } => {
+                                assert!(wait_secs > 0.0 && wait_secs <= 1.0 / rate, "{wait_secs}");
+                            }
+                        }
+                    }
+                });
+            }
+        }
+    });
+    assert_eq!(taken.into_inner(), 10);
+    match stores[0].charge_budget(ORG, rate, burst).unwrap() {
+        BudgetCharge::Limited { wait_secs } => {
+            assert!(wait_secs > 90.0 && wait_secs <= 100.0, "{wait_secs}");
+        }
+        BudgetCharge::Taken => panic!("the budget is spent"),
+    }
+    assert_eq!(
+        stores[1].charge_budget(OTHER_ORG, rate, burst).unwrap(),
+        BudgetCharge::Taken
+    );
+    let dir = temp_dir("budget-sqlite");
+    let sqlite = Store::open(&dir).unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            sqlite.charge_budget(ORG, rate, 1.0).unwrap(),
+            BudgetCharge::Taken
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,7 +22,9 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use postgres::fallible_iterator::FallibleIterator as _;
 
-use super::{Backend, ChangeFeed, KeyRow, ReplayReservation, StoreError, StoredMapping};
+use super::{
+    Backend, BudgetCharge, ChangeFeed, KeyRow, ReplayReservation, StoreError, StoredMapping,
+};
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
@@ -87,6 +89,13 @@ CREATE TABLE replay (
 );
 CREATE INDEX replay_org_expires ON replay (org, expires);
 CREATE INDEX replay_expires ON replay (expires);
+",
+    "
+CREATE TABLE org_budget (
+    org TEXT PRIMARY KEY,
+    tokens DOUBLE PRECISION NOT NULL,
+    updated TIMESTAMPTZ NOT NULL
+);
 ",
 ];
 
@@ -643,6 +652,51 @@ impl Backend for PgStore {
             ReplayReservation::Replayed
         } else {
             ReplayReservation::Full
+        })
+    }
+
+    fn charge_budget(&self, org: &str, rate: f64, burst: f64) -> Result<BudgetCharge, StoreError> {
+        // Like the replay cache: an exchange waits at most a second for a
+        // connection; past that the replica keeps to its own limiter.
+        let mut client = self
+            .pool
+            .get_timeout(Duration::from_secs(1))
+            .map_err(pool_error)?;
+        // One statement: the org's bucket is refilled by `rate` per second
+        // since it was last charged (at most `burst`) and charged one token
+        // if it then holds one; the row lock of ON CONFLICT DO UPDATE
+        // serialises concurrent charges of the org on every replica. The
+        // outer SELECT sees the row as it was before this statement, so when
+        // nothing was charged it gives the refilled tokens (the deficit).
+        // The database's clock is the only clock: replicas' clocks may differ.
+        let row = client
+            .query_one(
+                "WITH charged AS (
+                     INSERT INTO org_budget AS b (org, tokens, updated)
+                     VALUES ($1, $3::float8 - 1, clock_timestamp())
+                     ON CONFLICT (org) DO UPDATE
+                         SET tokens = LEAST($3::float8, b.tokens + $2::float8 * GREATEST(0,
+                                 EXTRACT(EPOCH FROM clock_timestamp() - b.updated)::float8)) - 1,
+                             updated = clock_timestamp()
+                         WHERE LEAST($3::float8, b.tokens + $2::float8 * GREATEST(0,
+                                 EXTRACT(EPOCH FROM clock_timestamp() - b.updated)::float8)) >= 1
+                     RETURNING b.tokens
+                 )
+                 SELECT (SELECT tokens FROM charged),
+                        (SELECT LEAST($3::float8, tokens + $2::float8 * GREATEST(0,
+                                EXTRACT(EPOCH FROM clock_timestamp() - updated)::float8))
+                         FROM org_budget WHERE org = $1)",
+                &[&org, &rate, &burst],
+            )
+            .map_err(pg)?;
+        let charged: Option<f64> = row.get(0);
+        if charged.is_some() {
+            return Ok(BudgetCharge::Taken);
+        }
+        let tokens: Option<f64> = row.get(1);
+        let deficit = 1.0 - tokens.unwrap_or(0.0);
+        Ok(BudgetCharge::Limited {
+            wait_secs: (deficit / rate).max(0.0),
         })
     }
 
