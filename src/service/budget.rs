@@ -32,13 +32,21 @@ impl AppState {
     /// Takes one exchange from `org`'s rate budget: the shared one when the
     /// store is shared and reachable, else this replica's.
     pub(super) fn rate_limit(&self, org: &str) -> Result<(), ExchangeError> {
-        if self.store.is_shared() && self.store_up.load(Ordering::Acquire) {
-            let l = &self.config.limits;
-            match self.store.charge_budget(
-                org,
-                f64::from(l.exchanges_per_second),
-                f64::from(l.exchange_burst),
-            ) {
+        if self.store.is_shared() {
+            let charged = if self.store_up.load(Ordering::Acquire) {
+                let l = &self.config.limits;
+                self.store
+                    .charge_budget(
+                        org,
+                        f64::from(l.exchanges_per_second),
+                        f64::from(l.exchange_burst),
+                    )
+                    .map_err(|e| e.to_string())
+            } else {
+                // The listener found the database down: no wait for it here.
+                Err("the store is unavailable".to_owned())
+            };
+            match charged {
                 Ok(charge) => {
                     if self.budget.down.swap(false, Ordering::AcqRel) {
                         tracing::info!(

@@ -702,6 +702,57 @@ fn an_org_budget_holds_across_two_replicas() {
     assert!(limited > 0, "nothing was limited");
 }
 
+/// Issue 12, rate limits while the database is down: a replica charges its
+/// own limiter (burst 2, then 429 with Retry-After) and says so once in its
+/// log; once the database is back, the shared budget is charged again.
+#[test]
+fn an_org_budget_falls_back_to_the_replica_while_the_database_is_down() {
+    let Some(pair) = Pair::start_limits(
+        "budget_outage",
+        false,
+        "exchanges_per_second: 1, exchange_burst: 2,",
+    ) else {
+        return;
+    };
+    let two = &pair.two;
+    let store = |server: &Server| -> Value {
+        let (s, b) = read(http().get(format!("{}/readyz", server.url)).call());
+        assert_eq!(s, 200, "{b}");
+        serde_json::from_str::<Value>(&b).unwrap()["store"].clone()
+    };
+    pair.create(&pair.one);
+    let (_, s, v) = exchange_until(two, &pair.proof, Duration::from_secs(2), |s, _| s == 200);
+    assert_eq!(s, 200, "{v}");
+
+    pair.cluster.stop();
+    let start = Instant::now();
+    while store(two) != "unavailable" {
+        assert!(start.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The replica's own limiter is full: two tokens, then 429.
+    let statuses: Vec<u16> = (0..3).map(|_| exchange(two, &pair.proof).0).collect();
+    assert_eq!(statuses, [200, 200, 429], "{}", two.log());
+    let fallback = "shared exchange budgets unreachable";
+    assert_eq!(two.log().matches(fallback).count(), 1, "{}", two.log());
+
+    pair.cluster.start_again();
+    let start = Instant::now();
+    while store(two) != "ok" {
+        assert!(start.elapsed() < Duration::from_secs(20), "{}", two.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (_, s, v) = exchange_until(two, &pair.proof, Duration::from_secs(5), |s, _| s == 200);
+    assert_eq!(s, 200, "{v}\n{}", two.log());
+    assert!(
+        two.log()
+            .contains("shared exchange budgets reachable again"),
+        "{}",
+        two.log()
+    );
+    assert_eq!(two.log().matches(fallback).count(), 1, "{}", two.log());
+}
+
 /// A write that may meet a dead replica: `None` when no answer came.
 fn try_post_mapping(
     url: &str,
