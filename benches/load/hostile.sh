@@ -22,14 +22,8 @@ WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 cargo build --release --quiet
-INITIAL_NO_AUTH_ACTION_COUNT=4 "$PY" tests/python/moto_sts.py 0 2> "$WORK/moto.log" >/dev/null &
-for _ in $(seq 100); do grep -q 'Running on http://127.0.0.1:' "$WORK/moto.log" && break; sleep 0.1; done
-MOTO=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/moto.log" | head -1)
-"$PY" tests/python/setup_principals.py "$MOTO" > "$WORK/principals.json"
-export AWS_ACCESS_KEY_ID=$("$PY" -c "import json;print(json.load(open('$WORK/principals.json'))['role']['access_key_id'])")
-export AWS_SECRET_ACCESS_KEY=$("$PY" -c "import json;print(json.load(open('$WORK/principals.json'))['role']['secret_access_key'])")
-export AWS_SESSION_TOKEN=$("$PY" -c "import json;print(json.load(open('$WORK/principals.json'))['role']['session_token'])")
-"$PY" tests/python/dd_proof.py "$ORG" > "$WORK/proof"
+source benches/load/sts_peer.sh
+start_sts_and_proof
 
 mkdir -p "$WORK/policies"
 cat > "$WORK/policies/load.policy" <<POLICY

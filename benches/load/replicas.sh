@@ -50,15 +50,9 @@ PORT=$("$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s
 STORE="postgres://postgres@127.0.0.1:$PORT/arnmap"
 
 # moto as STS, and a proof of its role for ORG.
-INITIAL_NO_AUTH_ACTION_COUNT=4 "$PY" tests/python/moto_sts.py 0 2> "$WORK/moto.log" >/dev/null &
-for _ in $(seq 100); do grep -q 'Running on http://127.0.0.1:' "$WORK/moto.log" && break; sleep 0.1; done
-MOTO=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/moto.log" | head -1)
-"$PY" tests/python/setup_principals.py "$MOTO" > "$WORK/principals.json"
+source benches/load/sts_peer.sh
+start_sts_and_proof
 field() { "$PY" -c "import json,sys;print(json.load(open(sys.argv[1]))$2)" "$1"; }
-export AWS_ACCESS_KEY_ID=$(field "$WORK/principals.json" "['role']['access_key_id']")
-export AWS_SECRET_ACCESS_KEY=$(field "$WORK/principals.json" "['role']['secret_access_key']")
-export AWS_SESSION_TOKEN=$(field "$WORK/principals.json" "['role']['session_token']")
-"$PY" tests/python/dd_proof.py "$ORG" > "$WORK/proof"
 
 ./target/release/arnmap keys create --store "$STORE" --org "$ORG" \
     --permission cloud_auth_config_read cloud_auth_config_write > "$WORK/keys.json"
