@@ -31,13 +31,9 @@ pub enum KeysCommand {
 /// `arnmap keys list`
 #[derive(Debug, clap::Args)]
 pub struct ListKeysArgs {
-    /// The data directory of `arnmap serve`.
-    #[arg(long, default_value = "data")]
-    pub data_dir: PathBuf,
-    /// The shared store of `arnmap serve --store`
-    /// (`postgres://USER@HOST:PORT/DB`), instead of the data directory's.
-    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
-    pub store: Option<String>,
+    /// Where the store is.
+    #[command(flatten)]
+    pub location: StoreLocation,
     /// Only this org's keys (a UUID); every org's without it.
     #[arg(long)]
     pub org: Option<String>,
@@ -46,13 +42,9 @@ pub struct ListKeysArgs {
 /// `arnmap keys revoke`
 #[derive(Debug, clap::Args)]
 pub struct RevokeKeysArgs {
-    /// The data directory of `arnmap serve`.
-    #[arg(long, default_value = "data")]
-    pub data_dir: PathBuf,
-    /// The shared store of `arnmap serve --store`
-    /// (`postgres://USER@HOST:PORT/DB`), instead of the data directory's.
-    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
-    pub store: Option<String>,
+    /// Where the store is.
+    #[command(flatten)]
+    pub location: StoreLocation,
     /// The key pair's id, as `arnmap keys list` prints it.
     #[arg(long)]
     pub id: String,
@@ -73,13 +65,9 @@ pub enum MappingsCommand {
 /// `arnmap mappings list`
 #[derive(Debug, clap::Args)]
 pub struct MappingsArgs {
-    /// The data directory of `arnmap serve`.
-    #[arg(long, default_value = "data")]
-    pub data_dir: PathBuf,
-    /// The shared store of `arnmap serve --store`
-    /// (`postgres://USER@HOST:PORT/DB`), instead of the data directory's.
-    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
-    pub store: Option<String>,
+    /// Where the store is.
+    #[command(flatten)]
+    pub location: StoreLocation,
     /// The org (a UUID).
     #[arg(long)]
     pub org: String,
@@ -91,13 +79,9 @@ pub struct MappingsArgs {
 /// `arnmap mappings delete`
 #[derive(Debug, clap::Args)]
 pub struct DeleteMappingsArgs {
-    /// The data directory of `arnmap serve`.
-    #[arg(long, default_value = "data")]
-    pub data_dir: PathBuf,
-    /// The shared store of `arnmap serve --store`
-    /// (`postgres://USER@HOST:PORT/DB`), instead of the data directory's.
-    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
-    pub store: Option<String>,
+    /// Where the store is.
+    #[command(flatten)]
+    pub location: StoreLocation,
     /// The org (a UUID).
     #[arg(long)]
     pub org: String,
@@ -112,13 +96,9 @@ pub struct DeleteMappingsArgs {
 /// `arnmap keys create`
 #[derive(Debug, clap::Args)]
 pub struct CreateKeysArgs {
-    /// The data directory of `arnmap serve`.
-    #[arg(long, default_value = "data")]
-    pub data_dir: PathBuf,
-    /// The shared store of `arnmap serve --store`
-    /// (`postgres://USER@HOST:PORT/DB`), instead of the data directory's.
-    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
-    pub store: Option<String>,
+    /// Where the store is.
+    #[command(flatten)]
+    pub location: StoreLocation,
     /// The org (a UUID).
     #[arg(long)]
     pub org: String,
@@ -141,13 +121,9 @@ pub struct RotateArgs {
 /// `arnmap grant`
 #[derive(Debug, clap::Args)]
 pub struct GrantArgs {
-    /// The data directory of `arnmap serve`.
-    #[arg(long, default_value = "data")]
-    pub data_dir: PathBuf,
-    /// The shared store of `arnmap serve --store`
-    /// (`postgres://USER@HOST:PORT/DB`), instead of the data directory's.
-    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
-    pub store: Option<String>,
+    /// Where the store is.
+    #[command(flatten)]
+    pub location: StoreLocation,
     /// The org (a UUID).
     #[arg(long)]
     pub org: String,
@@ -171,25 +147,43 @@ fn permissions(names: &[String]) -> Result<Vec<Permission>, String> {
         .collect()
 }
 
-fn open(dir: &std::path::Path, store: Option<&str>) -> Result<Store, String> {
-    if let Some(url) = store {
-        return Store::connect(url).map_err(|e| e.to_string());
-    }
-    ensure_data_dir(dir).map_err(|e| e.to_string())?;
-    Store::open(dir).map_err(|e| e.to_string())
+/// `--data-dir` or `--store`: where the admin commands find the store.
+#[derive(Debug, clap::Args)]
+pub struct StoreLocation {
+    /// The data directory of `arnmap serve`.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// The shared store of `arnmap serve --store`
+    /// (`postgres://USER@HOST:PORT/DB`), instead of the data directory's.
+    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
+    pub store: Option<String>,
 }
 
-/// Opens the store of a data dir that must already hold one (listing or
-/// revoking in a mistyped directory should not create an empty store).
-fn open_existing(dir: &std::path::Path, store: Option<&str>) -> Result<Store, String> {
-    if let Some(url) = store {
-        return Store::connect(url).map_err(|e| e.to_string());
+impl StoreLocation {
+    /// Opens the store, creating the data dir's store when there is none.
+    fn open(&self) -> Result<Store, String> {
+        if let Some(url) = &self.store {
+            return Store::connect(url).map_err(|e| e.to_string());
+        }
+        ensure_data_dir(&self.data_dir).map_err(|e| e.to_string())?;
+        Store::open(&self.data_dir).map_err(|e| e.to_string())
     }
-    let file = dir.join("arnmap.sqlite3");
-    if !file.is_file() {
-        return Err(format!("no store in {} (no arnmap.sqlite3)", dir.display()));
+
+    /// Opens a store that must already exist (listing or revoking in a
+    /// mistyped directory should not create an empty store).
+    fn open_existing(&self) -> Result<Store, String> {
+        if let Some(url) = &self.store {
+            return Store::connect(url).map_err(|e| e.to_string());
+        }
+        let file = self.data_dir.join("arnmap.sqlite3");
+        if !file.is_file() {
+            return Err(format!(
+                "no store in {} (no arnmap.sqlite3)",
+                self.data_dir.display()
+            ));
+        }
+        Store::open(&self.data_dir).map_err(|e| e.to_string())
     }
-    Store::open(dir).map_err(|e| e.to_string())
 }
 
 /// An org argument for keys and grants: a UUID, lowercase as the store
@@ -232,7 +226,9 @@ pub fn keys(command: KeysCommand) -> ExitCode {
                 Ok(p) => p,
                 Err(e) => return fail(e, EXIT_POLICY),
             };
-            let result = open(&args.data_dir, args.store.as_deref())
+            let result = args
+                .location
+                .open()
                 .and_then(|s| s.create_keys(&args.org, &perms).map_err(|e| e.to_string()));
             match result {
                 Ok(keys) => match serde_json::to_string(&keys) {
@@ -267,7 +263,9 @@ pub fn keys(command: KeysCommand) -> ExitCode {
                 Ok(org) => org,
                 Err(e) => return fail(e, EXIT_POLICY),
             };
-            match open_existing(&args.data_dir, args.store.as_deref())
+            match args
+                .location
+                .open_existing()
                 .and_then(|s| s.keys(org.as_deref()).map_err(|e| e.to_string()))
             {
                 Ok(keys) => print_lines(&keys),
@@ -275,7 +273,9 @@ pub fn keys(command: KeysCommand) -> ExitCode {
             }
         }
         KeysCommand::Revoke(args) => {
-            match open_existing(&args.data_dir, args.store.as_deref())
+            match args
+                .location
+                .open_existing()
                 .and_then(|s| s.revoke_keys(&args.id).map_err(|e| e.to_string()))
             {
                 Ok(true) => {
@@ -300,7 +300,7 @@ pub fn mappings(command: MappingsCommand) -> ExitCode {
                 Ok(org) => org,
                 Err(e) => return fail(e, EXIT_POLICY),
             };
-            let listed = open_existing(&args.data_dir, args.store.as_deref()).and_then(|s| {
+            let listed = args.location.open_existing().and_then(|s| {
                 let all = match &args.id {
                     Some(id) => s.mapping(&org, id).map(|m| m.into_iter().collect()),
                     None => s.mappings(&org),
@@ -343,7 +343,7 @@ pub fn mappings(command: MappingsCommand) -> ExitCode {
                     EXIT_POLICY,
                 );
             }
-            let store = match open_existing(&args.data_dir, args.store.as_deref()) {
+            let store = match args.location.open_existing() {
                 Ok(s) => s,
                 Err(e) => return fail(e, EXIT_FAILED),
             };
@@ -377,7 +377,7 @@ pub fn grant(args: GrantArgs) -> ExitCode {
     if args.revoke {
         return revoke_grant(&args, &perms);
     }
-    match open(&args.data_dir, args.store.as_deref()).and_then(|s| {
+    match args.location.open().and_then(|s| {
         s.grant(&args.org, &args.account, &perms)
             .map_err(|e| e.to_string())
     }) {
@@ -399,7 +399,7 @@ fn revoke_grant(args: &GrantArgs, perms: &[Permission]) -> ExitCode {
         Ok(org) => org,
         Err(e) => return fail(e, EXIT_POLICY),
     };
-    match open_existing(&args.data_dir, args.store.as_deref()).and_then(|s| {
+    match args.location.open_existing().and_then(|s| {
         s.revoke_grant(&org, &args.account, perms)
             .map_err(|e| e.to_string())
     }) {
