@@ -13,14 +13,14 @@ fn account(i: usize) -> String {
     format!("{:012}", 100_000_000_000 + (i * 7919) % 900_000_000_000)
 }
 
-/// The rule for slot `i` of an org: mostly exact roles, with the other shapes mixed in.
+/// The rule for slot `i` of an org: mostly exact roles, with the other
+/// shapes mixed in — per twenty rules, eleven seed-style exact assumed roles
+/// and one each of: a `gh-*` session wildcard, an account wildcard, a user
+/// path, a conditional template, a deny, and the four rule shapes of
+/// [`Shape`] (suffix, session literal, user name, short prefix).
 fn rule(i: usize, out: &mut String) {
     let acct = account(i);
-    let _ = match i % 10 {
-        0..=4 => writeln!(
-            out,
-            "  map \"arn:aws:sts::{acct}:assumed-role/role-{i}\" to \"user-{i}@example.com\""
-        ),
+    let _ = match i % 20 {
         5 => writeln!(
             out,
             "  map \"arn:aws:sts::{acct}:assumed-role/ci-{i}/gh-*\" to \"ci-{i}@example.com\""
@@ -37,9 +37,29 @@ fn rule(i: usize, out: &mut String) {
             out,
             "  map \"arn:aws:sts::{acct}:assumed-role/oncall-{i}/*\" to \"{{session}}@example.com\" when session =~ \"^[a-z]+\\.[a-z]+$\""
         ),
-        _ => writeln!(
+        9 => writeln!(
             out,
             "  deny \"arn:aws:sts::{acct}:assumed-role/blocked-{i}\""
+        ),
+        14 => writeln!(
+            out,
+            "  map \"arn:aws:sts::{acct}:assumed-role/*-team{i}\" to \"suffix-{i}@example.com\""
+        ),
+        15 => writeln!(
+            out,
+            "  map \"arn:aws:sts::{acct}:assumed-role/*/sess{i}\" to \"session-{i}@example.com\""
+        ),
+        16 => writeln!(
+            out,
+            "  map \"arn:aws:iam::{acct}:user/*/name{i}\" to \"name-{i}@example.com\""
+        ),
+        17 => writeln!(
+            out,
+            "  map \"arn:aws:sts::*:assumed-role/svc-*-{i}\" to \"svc-{i}@example.com\""
+        ),
+        _ => writeln!(
+            out,
+            "  map \"arn:aws:sts::{acct}:assumed-role/role-{i}\" to \"user-{i}@example.com\""
         ),
     };
 }
@@ -70,17 +90,26 @@ pub fn policy_text(rules: usize, orgs: usize) -> String {
     out
 }
 
+/// The `n`th of the eleven exact-role slots of twenty (wrapping).
+fn exact_slot(n: usize) -> usize {
+    match n % 11 {
+        n @ 0..=4 => n,
+        n @ 5..=8 => n + 5,
+        n => n + 9,
+    }
+}
+
 /// Callers to look up in org 0 of a set with `rules` rules: matching ones of
-/// every shape, and misses.
+/// every shape (the four [`Shape`]s included), and misses (one in ten).
 pub fn callers(rules: usize, count: usize) -> Vec<(String, String, String)> {
     let big = (rules / 2).max(1);
     (0..count)
         .map(|k| {
-            let base = (k * 104_729) % big / 10 * 10;
+            let base = (k * 104_729) % big / 20 * 20;
             let org = org_id(0);
-            let (arn, uid) = match k % 6 {
+            let (arn, uid) = match k % 10 {
                 0 | 1 => {
-                    let j = base + k % 5;
+                    let j = base + exact_slot(k / 10 * 2 + k % 10);
                     (
                         format!("arn:aws:sts::{}:assumed-role/role-{j}/s-{k}", account(j)),
                         format!("AROAEXAMPLE:s-{k}"),
@@ -108,6 +137,40 @@ pub fn callers(rules: usize, count: usize) -> Vec<(String, String, String)> {
                             account(j)
                         ),
                         "AROAEXAMPLE:jane.doe".to_owned(),
+                    )
+                }
+                5 => {
+                    let j = base + 14;
+                    (
+                        format!(
+                            "arn:aws:sts::{}:assumed-role/x{k}-team{j}/s-{k}",
+                            account(j)
+                        ),
+                        format!("AROAEXAMPLE:s-{k}"),
+                    )
+                }
+                6 => {
+                    let j = base + 15;
+                    (
+                        format!("arn:aws:sts::{}:assumed-role/role-x{k}/sess{j}", account(j)),
+                        format!("AROAEXAMPLE:sess{j}"),
+                    )
+                }
+                7 => {
+                    let j = base + 16;
+                    (
+                        format!("arn:aws:iam::{}:user/eng/t{k}/name{j}", account(j)),
+                        "AIDAEXAMPLE".to_owned(),
+                    )
+                }
+                8 => {
+                    let j = base + 17;
+                    (
+                        format!(
+                            "arn:aws:sts::{}:assumed-role/svc-x{k}-{j}/s-{k}",
+                            account(k)
+                        ),
+                        format!("AROAEXAMPLE:s-{k}"),
                     )
                 }
                 _ => (

@@ -144,8 +144,15 @@ pub struct Pattern {
     /// `assumed-role/NAME`) thus match exactly the same callers.
     names_role: bool,
     rewrite: Rewrite,
-    /// Boxed slice: no allocation and 8 bytes fewer per rule than a `Vec`.
-    warnings: Box<[PatternWarning]>,
+    /// Behind one thin pointer (most patterns have none): 8 bytes per rule
+    /// where a `Box<[_]>` or `Vec` would take 16 or 24.
+    #[allow(clippy::box_collection)]
+    warnings: Option<Box<Vec<PatternWarning>>>,
+    /// The resource's literal head (before its first wildcard) and tail
+    /// (after its last) in bytes, when it has a wildcard: matching compares
+    /// them as plain bytes and runs the wildcard matcher on the rest only.
+    resource_head: u16,
+    resource_tail: u16,
 }
 
 impl fmt::Debug for Pattern {
@@ -238,11 +245,22 @@ impl Pattern {
             kinds: 0,
             names_role: false,
             rewrite,
-            warnings: warnings.into_boxed_slice(),
+            warnings: (!warnings.is_empty()).then(|| Box::new(warnings)),
+            resource_head: 0,
+            resource_tail: 0,
         };
         pattern.wild_sections = (0..6)
             .filter(|&i| wildcard::has_wildcard(pattern.section(i)))
             .fold(0, |bits, i| bits | 1 << i);
+        let resource = pattern.resource().as_bytes();
+        if let (Some(first), Some(last)) = (
+            resource.iter().position(|b| matches!(b, b'*' | b'?')),
+            resource.iter().rposition(|b| matches!(b, b'*' | b'?')),
+        ) {
+            let tail = resource.len() - last - 1;
+            pattern.resource_head = first as u16;
+            pattern.resource_tail = tail as u16;
+        }
         pattern.names_role = pattern.service() == "sts"
             && pattern
                 .resource()
@@ -257,6 +275,32 @@ impl Pattern {
             })
             .fold(0, |bits, kind| bits | 1 << kind.index());
         Ok(pattern)
+    }
+
+    /// Does the resource section match `text`? A wildcard resource is
+    /// `HEAD MIDDLE TAIL` with a literal head and tail: those are compared as
+    /// bytes, and only the middle (which starts and ends with a wildcard)
+    /// goes through the wildcard matcher.
+    fn resource_matches(&self, text: &str) -> bool {
+        let resource = self.resource();
+        if self.wild_sections & (1 << 5) == 0 {
+            return resource == text;
+        }
+        let (p, t) = (resource.as_bytes(), text.as_bytes());
+        let (head, tail) = (
+            usize::from(self.resource_head),
+            usize::from(self.resource_tail),
+        );
+        if t.len() < head + tail {
+            return false;
+        }
+        let (p_end, t_end) = (p.len() - tail, t.len() - tail);
+        p.get(..head) == t.get(..head)
+            && p.get(p_end..) == t.get(t_end..)
+            && match (resource.get(head..p_end), text.get(head..t_end)) {
+                (Some(middle), Some(rest)) => wildcard::matches(middle, rest),
+                _ => false,
+            }
     }
 
     /// Does section `i` of the pattern match `text`?
@@ -293,7 +337,7 @@ impl Pattern {
 
     /// Things worth a lint warning.
     pub fn warnings(&self) -> &[PatternWarning] {
-        &self.warnings
+        self.warnings.as_deref().map_or(&[], Vec::as_slice)
     }
 
     fn section(&self, i: usize) -> &str {
@@ -385,12 +429,14 @@ impl Pattern {
             return false;
         }
         let service = form.service().as_str();
-        self.section_matches(5, form.resource)
+        // A literal `arn` or region section is `arn` or empty: `parse`
+        // rejects any other, so only wildcard ones need comparing.
+        self.resource_matches(form.resource)
             && self.section_matches(4, account)
             && self.section_matches(2, service)
             && self.section_matches(1, partition.as_str())
-            && self.section_matches(3, "")
-            && self.section_matches(0, "arn")
+            && (self.wild_sections & (1 << 3) == 0 || wildcard::matches(self.region(), ""))
+            && (self.wild_sections & 1 == 0 || wildcard::matches(self.arn_section(), "arn"))
     }
 
     /// docs/semantics.md §2's definition: does the pattern match at least one form of the caller?
@@ -651,5 +697,40 @@ mod tests {
             Pattern::parse("arn:aws:iam::123456789012:role/ci/*"),
             Err(PatternError::RolePathWildcard(_))
         ));
+    }
+}
+
+#[cfg(test)]
+mod resource_split {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Comparing the literal head and tail as bytes and matching only
+        /// the middle decides exactly like matching the whole resource.
+        #[test]
+        fn head_and_tail_split_agrees_with_whole_matching(
+            name in "[ab*?-]{1,8}",
+            session in "[ab-]{1,6}",
+        ) {
+            let Ok(pattern) = Pattern::parse(&format!("arn:aws:sts::123456789012:assumed-role/r/{name}")) else {
+                return Ok(());
+            };
+            for text in [
+                format!("assumed-role/r/{session}"),
+                format!("assumed-role/r/{session}{session}"),
+                format!("assumed-role/r/{}", name.replace(['*', '?'], "a")),
+                format!("assumed-role/r/{}", name.replace('*', "").replace('?', "b")),
+                "assumed-role/r/".to_owned(),
+                "assumed-role/".to_owned(),
+            ] {
+                prop_assert_eq!(
+                    pattern.resource_matches(&text),
+                    wildcard::matches(pattern.resource(), &text),
+                    "{} against {}", pattern.resource(), text
+                );
+            }
+        }
     }
 }

@@ -19,7 +19,6 @@ use crate::rule::{Effect, Org, OrgId, Rule, RuleId, TestCase};
 /// What compiling the sources produced, before ranking and indexing.
 pub(crate) struct Compiled {
     pub(crate) orgs: Vec<Org>,
-    pub(crate) org_ids: FxHashMap<Box<str>, OrgId>,
     pub(crate) rules: Vec<Rule>,
     pub(crate) warnings: Vec<Diagnostic>,
 }
@@ -41,19 +40,13 @@ pub(crate) fn compile(sources: &SourceMap) -> Result<Compiled, Diagnostics> {
     for (_, file) in &files {
         compiler.file(file);
     }
-    let Compiler {
-        orgs,
-        org_ids,
-        rules,
-        ..
-    } = compiler;
+    let Compiler { orgs, rules, .. } = compiler;
     diags.sort_by_key(|d| (d.span.source, d.span.start));
     if diags.iter().any(Diagnostic::is_error) {
         return Err(Diagnostics(diags));
     }
     Ok(Compiled {
         orgs,
-        org_ids,
         rules,
         warnings: diags,
     })

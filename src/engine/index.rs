@@ -11,9 +11,11 @@
 //!   at compile time (see below):
 //!   * *prefix*: its literal prefix cut back to the last `/` (a *boundary*),
 //!     plus the next [`KEY_CHARS`] literal characters when it has that many;
-//!   * *suffix*: the last `min(n, SUFFIX_CHARS)` characters of the literal run
-//!     after its last wildcard (`assumed-role/*-team7` → `-team7`,
-//!     `user/*/name7` → `/name7`), when that run is not empty;
+//!   * *suffix*: the last `n` characters of the literal run after its last
+//!     wildcard, for the largest `n` of [`SUFFIX_LENS`] (2, 4, 6, 8) the run
+//!     holds (`assumed-role/*-team7` → `-team7`, `user/*/name12345` →
+//!     `ame12345`, `assumed-role/*-dev` → `ev`), so a lookup probes at most
+//!     four suffix lengths;
 //!   * *infix*: [`INFIX_CHARS`] characters of its longest inner literal run
 //!     (between two wildcards, `assumed-role/*-team7-*` → `am7-`), when that
 //!     run has at least that many.
@@ -26,36 +28,44 @@
 //! `*-team{i}` rules files each under its own suffix instead of all under
 //! `assumed-role/`.
 //!
-//! A lookup probes, per form of the caller and account scope, only the key
-//! shapes the org uses (a bit mask per org, form and scope): the exact key,
-//! the prefix keys at the resource's few boundaries (its start and the
-//! position after each `/`), one suffix key per suffix length in use, and —
-//! only for scopes holding infix rules — every [`INFIX_CHARS`]-byte window of
-//! the resource, first checked against a 64-bit filter of the scope's infix
-//! keys. The cost depends on the caller, not on the number of rules. Keys are
-//! 64-bit hashes kept in one open-addressing table (linear probing, at most ⅔
-//! full, a single-rule bucket stored inline); a collision only adds
-//! candidates, which are all checked against their org, form kind and full
-//! pattern (`CompiledPolicy::evaluate`), so correctness never depends on the
-//! hash. Every key is a substring the resource of any
-//! matching form must hold at that place (a prefix, a suffix, or somewhere),
-//! so the candidates are a superset of the matches.
+//! A lookup finds the org in an org table (by the hash of its id, the id
+//! compared to confirm), then computes, per form of the caller, the hash of
+//! each key text the org's rules use (a bit mask per org, form and account
+//! scope says which: the exact key, the prefix keys at the resource's few
+//! boundaries — its start and the position after each `/` —, one suffix key
+//! per suffix length in use, and — only for scopes holding infix rules —
+//! every [`INFIX_CHARS`]-byte window of the resource, first checked against a
+//! 64-bit filter of the scope's infix keys), each text hashed once and mixed
+//! with each scope's seed. It then loads the first table slot of every key
+//! before examining any, so that in a policy too large for the cache the
+//! misses overlap. The cost depends on the caller, not on the number of
+//! rules.
+//!
+//! Keys are 64-bit hashes in one open-addressing table (linear probing, at
+//! most half full) of 8-byte slots: 32 bits of the key and either one rule
+//! (most keys) or where its bucket starts. A lookup takes every slot with its
+//! key's 32 bits up to the first empty slot, so a key's own slot is always
+//! found; a collision, of 32 or 64 bits, only adds candidates, which are all
+//! checked against their org, form kind and full pattern
+//! (`CompiledPolicy::evaluate`), so correctness never depends on the hash.
+//! Every key is a substring the resource of any matching form must hold at
+//! that place (a prefix, a suffix, or somewhere), so the candidates are a
+//! superset of the matches.
 
-use std::hash::Hasher;
-
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
-use crate::arn::identity::{CallerIdentity, FormKind};
+use crate::arn::identity::{Form, FormKind};
 use crate::arn::pattern::Literal;
 use crate::arn::wildcard;
 use crate::rule::{OrgId, Rule};
 
 /// Literal characters after a boundary that a prefix key includes.
 pub const KEY_CHARS: usize = 4;
-/// The longest suffix key: a longer trailing literal is keyed by its last
-/// this many characters.
-pub const SUFFIX_CHARS: usize = 8;
+/// The lengths a suffix key may have: a trailing literal run of `n`
+/// characters is keyed by its last `SUFFIX_LENS[c]` characters for the
+/// largest class `c` that fits, so a lookup probes at most four suffixes.
+pub const SUFFIX_LENS: [usize; 4] = [2, 4, 6, 8];
 /// The length of an infix key (a window of an inner literal run).
 pub const INFIX_CHARS: usize = 4;
 /// Low bits of a candidate that say which form of the caller found it
@@ -66,7 +76,7 @@ pub const FORM_BITS: u32 = 2;
 pub const MAX_RULES: usize = (u32::MAX >> FORM_BITS) as usize;
 const WILD_ACCOUNT: u64 = u64::MAX;
 const EXACT: u8 = u8::MAX;
-/// Suffix strategies are `SUFFIX + len` (`len` in `1..=SUFFIX_CHARS`).
+/// Suffix strategies are `SUFFIX + c` for class `c` of [`SUFFIX_LENS`].
 const SUFFIX: u8 = 64;
 const INFIX: u8 = 128;
 /// Prefix keys deeper than this share the deepest strategy (their text still differs).
@@ -74,8 +84,8 @@ const MAX_DEPTH: usize = 14;
 /// Bits `0..=29` of a scope's mask are the prefix strategies (`depth * 2 +
 /// long`); this mask covers them.
 const PREFIX_BITS: u64 = (1 << 30) - 1;
-/// Bit `SUFFIX_SHIFT - 1 + len` is set when some rule of the scope has a
-/// suffix key of `len` characters.
+/// Bit `SUFFIX_SHIFT + c` is set when some rule of the scope has a suffix
+/// key of class `c`.
 const SUFFIX_SHIFT: u32 = 32;
 /// Set when some rule of the scope has an infix key.
 const INFIX_BIT: u64 = 1 << 62;
@@ -102,19 +112,55 @@ pub struct IndexStats {
     pub orgs: usize,
 }
 
-/// One slot of the key table: a key and its rules. A bucket of one rule
-/// keeps the rule index in `start` itself (most buckets), so a hit costs one
-/// memory access; larger buckets point into [`Index::entries`].
-#[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    key: u64,
-    start: u32,
-    /// 0 for an empty slot.
-    len: u32,
+/// One slot of the org table: an org id's hash and the org (`u32::MAX`: empty).
+#[derive(Debug, Clone, Copy)]
+struct OrgSlot {
+    hash: u64,
+    org: OrgId,
 }
 
-/// An open-addressing table of 64-bit keys with linear probing, sized for a
-/// load of at most 2/3 (no power-of-two rounding) and built once.
+const NO_ORG: OrgSlot = OrgSlot {
+    hash: 0,
+    org: OrgId::MAX,
+};
+
+/// The hash an org id is filed under.
+fn org_hash(id: &str) -> u64 {
+    let h = text_hash(id.as_bytes());
+    h ^ (h >> 29)
+}
+
+/// The slot an org hash starts probing at.
+fn org_home(hash: u64, len: usize) -> usize {
+    ((u128::from(hash) * len as u128) >> 64) as usize
+}
+
+/// A slot's value when it is empty.
+const EMPTY: u32 = u32::MAX;
+/// Set in a slot's value when it names a bucket in [`Index::entries`]
+/// (its length, then its ranks) rather than one rule's rank.
+const BUCKET: u32 = 1 << 31;
+
+/// One slot of the key table: 32 bits of the key (its *tag*) and either one
+/// rule's rank (most keys) or where its bucket starts. Eight bytes, so a
+/// probe sequence usually stays within one cache line.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    tag: u32,
+    value: u32,
+}
+
+const EMPTY_SLOT: Slot = Slot {
+    tag: 0,
+    value: EMPTY,
+};
+
+/// An open-addressing table of keys with linear probing, at most half full,
+/// built once. A slot keeps only the key's tag, so a lookup collects every
+/// slot with the key's tag up to the first empty slot: a key's own slot is
+/// always among them (it sits on the key's probe sequence before any empty
+/// slot), and another key's slot with the same tag only adds candidates,
+/// which are checked against their full pattern anyway.
 #[derive(Debug, Default)]
 struct Table {
     slots: Box<[Slot]>,
@@ -123,9 +169,9 @@ struct Table {
 
 impl Table {
     fn with_keys(keys: usize) -> Table {
-        let size = if keys == 0 { 0 } else { keys + keys / 2 + 1 };
+        let size = if keys == 0 { 0 } else { 2 * keys + 1 };
         Table {
-            slots: vec![Slot::default(); size].into_boxed_slice(),
+            slots: vec![EMPTY_SLOT; size].into_boxed_slice(),
             keys: 0,
         }
     }
@@ -136,14 +182,17 @@ impl Table {
     }
 
     /// Files a key. INVARIANT: [`Table::with_keys`] made room for every key
-    /// the builder inserts (at most 2/3 full), so a free slot always exists.
-    fn insert(&mut self, key: u64, start: u32, len: u32) {
+    /// the builder inserts (at most half full), so a free slot always exists.
+    fn insert(&mut self, key: u64, value: u32) {
         let n = self.slots.len();
         let mut i = self.home(key);
         for _ in 0..n {
             match self.slots.get_mut(i) {
-                Some(slot) if slot.len == 0 => {
-                    *slot = Slot { key, start, len };
+                Some(slot) if slot.value == EMPTY => {
+                    *slot = Slot {
+                        tag: key as u32,
+                        value,
+                    };
                     self.keys += 1;
                     return;
                 }
@@ -152,29 +201,20 @@ impl Table {
         }
         debug_assert!(false, "key table full: sized for fewer keys than inserted");
     }
-
-    fn get(&self, key: u64) -> Option<Slot> {
-        let n = self.slots.len();
-        let mut i = self.home(key);
-        for _ in 0..n {
-            let slot = *self.slots.get(i)?;
-            if slot.len == 0 {
-                return None;
-            }
-            if slot.key == key {
-                return Some(slot);
-            }
-            i = if i + 1 == n { 0 } else { i + 1 };
-        }
-        None
-    }
 }
 
 /// The index over a policy's rules (immutable, `Send + Sync`).
 #[derive(Debug, Default)]
 pub struct Index {
-    orgs: Vec<OrgMeta>,
+    /// Orgs by the hash of their id (open addressing, at most half full).
+    org_table: Box<[OrgSlot]>,
+    /// The distinct [`OrgMeta`]s (orgs with rules of the same shapes share
+    /// one, so the few there are stay in cache).
+    metas: Vec<OrgMeta>,
+    /// Org → its [`OrgMeta`] in `metas`.
+    org_meta: Vec<u32>,
     table: Table,
+    /// Buckets of more than one rule: a length, then that many ranks.
     entries: Vec<u32>,
     /// [`infix_scope`] → a 64-bit filter of the scope's infix keys (bit
     /// [`filter_bit`]), for the scopes that have any: most windows of a
@@ -185,15 +225,76 @@ pub struct Index {
     rules: usize,
 }
 
-fn key(org: OrgId, form: FormKind, account: u64, strategy: u8, text: &[u8]) -> u64 {
-    let mut h = FxHasher::default();
-    h.write_u32(org);
-    h.write_u8(form as u8);
-    h.write_u64(account);
-    h.write_u8(strategy);
-    h.write(text);
-    h.write_usize(text.len());
-    h.finish()
+const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// One step of the key hash (FxHash's: rotate, xor, multiply).
+fn fold(h: u64, word: u64) -> u64 {
+    (h.rotate_left(26) ^ word).wrapping_mul(MUL)
+}
+
+/// Eight bytes as a little-endian word.
+fn word(bytes: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(bytes).map_or(0, u64::from_le_bytes)
+}
+
+/// The last `n` (1 to 7) bytes of `text` as a little-endian word: one load
+/// of its last eight bytes shifted, when it has eight.
+fn tail(text: &[u8], n: usize) -> u64 {
+    match text.len().checked_sub(8).and_then(|at| text.get(at..)) {
+        Some(last) => word(last) >> (8 * (8 - n)),
+        None => text
+            .iter()
+            .skip(text.len().saturating_sub(n))
+            .rev()
+            .fold(0, |w, &b| w << 8 | u64::from(b)),
+    }
+}
+
+/// The hash of a key's text, eight bytes at a time. A lookup computes it
+/// once per text and combines it with each scope's seed ([`key`]).
+fn text_hash(text: &[u8]) -> u64 {
+    let mut h = fold(0, text.len() as u64);
+    let mut words = text.chunks_exact(8);
+    for w in &mut words {
+        h = fold(h, word(w));
+    }
+    let rest = words.remainder().len();
+    if rest != 0 {
+        h = fold(h, tail(text, rest));
+    }
+    h
+}
+
+/// A caller's account as a number ([`WILD_ACCOUNT`], which no rule's
+/// literal account is, if it is not 12 digits).
+fn parse_account(account: &str) -> u64 {
+    if account.len() != 12 {
+        return WILD_ACCOUNT;
+    }
+    account
+        .bytes()
+        .try_fold(0u64, |n, b| {
+            b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
+        })
+        .unwrap_or(WILD_ACCOUNT)
+}
+
+/// What a key is scoped by: the org, the form kind and the account (or
+/// [`WILD_ACCOUNT`]).
+fn scope_seed(org: OrgId, form: FormKind, account: u64) -> u64 {
+    fold(
+        fold(MUL, u64::from(org) << 8 | form.index() as u64),
+        account,
+    )
+}
+
+/// A key: its scope's seed, its strategy and its text's hash, mixed so that
+/// both the high bits (the table position) and the low bits (the tag) depend
+/// on all of them.
+fn key(seed: u64, strategy: u8, text: u64) -> u64 {
+    let h = fold(fold(seed, u64::from(strategy)), text);
+    let h = (h ^ (h >> 32)).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    h ^ (h >> 32)
 }
 
 fn prefix_strategy(depth: usize, long: bool) -> u8 {
@@ -216,6 +317,19 @@ fn is_wild(b: &u8) -> bool {
 /// ones of the run; the compiler takes the least shared).
 const INFIX_WINDOWS: usize = 6;
 
+/// The mask bit of a strategy.
+fn strategy_bit(strategy: u8) -> u64 {
+    if strategy == EXACT {
+        EXACT_BIT
+    } else if strategy >= INFIX {
+        INFIX_BIT
+    } else if strategy >= SUFFIX {
+        1 << (SUFFIX_SHIFT + u32::from(strategy - SUFFIX))
+    } else {
+        1 << strategy
+    }
+}
+
 /// The keys a wildcard resource may be filed under, as `(strategy, text)`:
 /// the prefix key (always), the suffix key, and up to [`INFIX_WINDOWS`]
 /// infix keys, in this order (the order of preference on a tie).
@@ -235,13 +349,11 @@ fn key_options(resource: &str) -> SmallVec<[(u8, &[u8]); 4]> {
     let last = bytes.iter().rposition(is_wild);
     if let Some(w) = last
         && let Some(run) = bytes.get(w + 1..)
+        && let Some(class) = SUFFIX_LENS.iter().rposition(|&n| n <= run.len())
+        && let Some(n) = SUFFIX_LENS.get(class)
+        && let Some(text) = run.get(run.len() - n..)
     {
-        let n = run.len().min(SUFFIX_CHARS);
-        if let Some(text) = run.get(run.len() - n..)
-            && n > 0
-        {
-            options.push((SUFFIX + n as u8, text));
-        }
+        options.push((SUFFIX + class as u8, text));
     }
     if let (Some(f), Some(l)) = (first, last)
         && f < l
@@ -270,8 +382,10 @@ struct Pending {
 }
 
 impl Index {
-    /// Builds the index; `rules` must be in precedence order.
-    pub fn build(rules: &[Rule], org_count: usize) -> Index {
+    /// Builds the index over `rules` (in precedence order) of the orgs
+    /// named `org_ids` (by [`OrgId`]).
+    pub fn build<'a>(rules: &[Rule], org_ids: impl ExactSizeIterator<Item = &'a str>) -> Index {
+        let org_count = org_ids.len();
         let mut orgs = vec![OrgMeta::default(); org_count];
         let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(rules.len());
         let mut pending: Vec<Pending> = Vec::new();
@@ -297,16 +411,18 @@ impl Index {
             };
             let resource = pattern.resource();
             let options = wildcard::has_wildcard(resource).then(|| key_options(resource));
+            let exact = text_hash(resource.as_bytes());
             for form in FormKind::ALL {
                 if !pattern.fits_form_kind(form) {
                     continue;
                 }
+                let seed = scope_seed(rule.org, form, account);
                 match &options {
                     Some(options) => {
                         let keys: SmallVec<[(u8, u64); 3]> = options
                             .iter()
                             .map(|&(strategy, text)| {
-                                (strategy, key(rule.org, form, account, strategy, text))
+                                (strategy, key(seed, strategy, text_hash(text)))
                             })
                             .collect();
                         choices |= keys.len() > 1;
@@ -325,8 +441,7 @@ impl Index {
                             .and_then(|s| s.get_mut(scope))
                         {
                             *mask |= EXACT_BIT;
-                            let k = key(rule.org, form, account, EXACT, resource.as_bytes());
-                            pairs.push((k, i as u32));
+                            pairs.push((key(seed, EXACT, exact), i as u32));
                         }
                     }
                 }
@@ -363,16 +478,12 @@ impl Index {
             else {
                 continue;
             };
-            *mask |= if strategy == INFIX {
+            if strategy == INFIX {
                 *infix
                     .entry(infix_scope(p.org, p.form, p.scope))
                     .or_default() |= filter_bit(k);
-                INFIX_BIT
-            } else if strategy > SUFFIX {
-                1 << (SUFFIX_SHIFT - 1 + u32::from(strategy - SUFFIX))
-            } else {
-                1 << strategy
-            };
+            }
+            *mask |= strategy_bit(strategy);
             pairs.push((k, p.rule));
         }
         drop(counts);
@@ -387,16 +498,50 @@ impl Index {
                 continue;
             };
             if let [_] = group {
-                table.insert(k, first, 1);
+                table.insert(k, first);
             } else {
                 let start = entries.len() as u32;
+                entries.push(group.len() as u32);
                 entries.extend(group.iter().map(|&(_, r)| r));
-                table.insert(k, start, group.len() as u32);
+                table.insert(k, BUCKET | start);
             }
         }
         entries.shrink_to_fit();
+        let mut org_table =
+            vec![NO_ORG; if org_count == 0 { 0 } else { 2 * org_count + 1 }].into_boxed_slice();
+        let n = org_table.len();
+        for (org, id) in org_ids.enumerate() {
+            let hash = org_hash(id);
+            let mut i = org_home(hash, n);
+            for _ in 0..n {
+                match org_table.get_mut(i) {
+                    Some(slot) if slot.org == OrgId::MAX => {
+                        *slot = OrgSlot {
+                            hash,
+                            org: org as OrgId,
+                        };
+                        break;
+                    }
+                    _ => i = if i + 1 == n { 0 } else { i + 1 },
+                }
+            }
+        }
+        let mut metas: Vec<OrgMeta> = Vec::new();
+        let mut distinct: FxHashMap<[[u64; 2]; 6], u32> = FxHashMap::default();
+        let org_meta = orgs
+            .iter()
+            .map(|meta| {
+                *distinct.entry(meta.scopes).or_insert_with(|| {
+                    metas.push(*meta);
+                    metas.len() as u32 - 1
+                })
+            })
+            .collect();
+        metas.shrink_to_fit();
         Index {
-            orgs,
+            org_table,
+            metas,
+            org_meta,
             table,
             entries,
             infix,
@@ -405,102 +550,201 @@ impl Index {
         }
     }
 
-    /// Pushes the rules under key `k`, each tagged with the form that probed.
-    fn probe(&self, k: u64, form: u32, out: &mut SmallVec<[u32; 16]>) {
-        match self.table.get(k) {
-            Some(Slot { start, len: 1, .. }) => out.push(start << FORM_BITS | form),
-            Some(Slot { start, len, .. }) => {
-                if let Some(found) = self.entries.get(start as usize..(start + len) as usize) {
-                    out.extend(found.iter().map(|&r| r << FORM_BITS | form));
+    /// Pushes the rules a slot names, each tagged with the form that probed.
+    fn push_slot(&self, value: u32, form: u32, out: &mut SmallVec<[u32; 16]>) {
+        if value & BUCKET == 0 {
+            out.push(value << FORM_BITS | form);
+            return;
+        }
+        let start = (value & !BUCKET) as usize;
+        let len = self.entries.get(start).copied().unwrap_or(0) as usize;
+        if let Some(found) = self.entries.get(start + 1..start + 1 + len) {
+            out.extend(found.iter().map(|&r| r << FORM_BITS | form));
+        }
+    }
+
+    /// Pushes the rules under each of `keys` (`(key, form)`). The first slot
+    /// of every key is loaded before any is examined: the loads do not
+    /// depend on each other, so their cache misses overlap instead of
+    /// following one another (a large policy's table is not in cache).
+    fn probe_all(&self, keys: &[(u64, u32)], out: &mut SmallVec<[u32; 16]>) {
+        let slots = &self.table.slots;
+        let n = slots.len();
+        let firsts: SmallVec<[(usize, Slot); 24]> = keys
+            .iter()
+            .map(|&(k, _)| {
+                let home = self.table.home(k);
+                (home, slots.get(home).copied().unwrap_or(EMPTY_SLOT))
+            })
+            .collect();
+        for (&(k, form), (home, first)) in keys.iter().zip(firsts) {
+            if first.value == EMPTY {
+                continue;
+            }
+            let tag = k as u32;
+            if first.tag == tag {
+                self.push_slot(first.value, form, out);
+            }
+            // Rarely more than a slot or two: the table is at most half full.
+            let mut i = home;
+            for _ in 1..n {
+                i = if i + 1 == n { 0 } else { i + 1 };
+                let Some(&slot) = slots.get(i) else {
+                    break;
+                };
+                if slot.value == EMPTY {
+                    break;
+                }
+                if slot.tag == tag {
+                    self.push_slot(slot.value, form, out);
                 }
             }
-            None => {}
         }
     }
 
     /// Pushes, in precedence order and without duplicates, `rank << FORM_BITS
-    /// | form` for every rule of `org` whose pattern may match form number
-    /// `form` of `identity.forms()` (a superset of the matches: a rule that
-    /// matches the caller through a form is pushed with that form, so it
-    /// needs to be checked against that form only). A rule found through two
-    /// forms is pushed twice, the entries adjacent.
-    pub fn candidates(&self, org: OrgId, identity: &CallerIdentity, out: &mut SmallVec<[u32; 16]>) {
-        let Some(meta) = self.orgs.get(org as usize) else {
+    /// | form` for every rule of `org` whose pattern may match `forms[form]`
+    /// (the caller's forms, in [`CallerIdentity::forms`] order, whose
+    /// account is `account`). A superset of the matches: a rule that matches
+    /// the caller through a form is pushed with that form, so it needs to be
+    /// checked against that form only. A rule found through two forms is
+    /// pushed twice, the entries adjacent.
+    ///
+    /// [`CallerIdentity::forms`]: crate::arn::identity::CallerIdentity::forms
+    pub fn candidates(
+        &self,
+        org: OrgId,
+        account: &str,
+        forms: &[Form<'_>],
+        out: &mut SmallVec<[u32; 16]>,
+    ) {
+        let Some(meta) = self
+            .org_meta
+            .get(org as usize)
+            .and_then(|&m| self.metas.get(m as usize))
+        else {
             return;
         };
-        let account = identity.account().parse::<u64>().unwrap_or(WILD_ACCOUNT);
-        for (tag, form) in identity.forms().enumerate() {
+        let account = parse_account(account);
+        let mut keys: SmallVec<[(u64, u32); 24]> = SmallVec::new();
+        for (tag, form) in forms.iter().enumerate() {
             let tag = tag as u32;
-            let Some(scopes) = meta.scopes.get(form.kind.index()) else {
+            let Some(&[literal, any]) = meta.scopes.get(form.kind.index()) else {
                 continue;
             };
+            let union = literal | any;
+            if union == 0 {
+                continue;
+            }
             let resource = form.resource.as_bytes();
-            for (scope, (&mask, account)) in scopes.iter().zip([account, WILD_ACCOUNT]).enumerate()
-            {
-                if mask & EXACT_BIT != 0 {
-                    self.probe(key(org, form.kind, account, EXACT, resource), tag, out);
-                }
-                let mut suffixes = (mask >> SUFFIX_SHIFT) & ((1 << SUFFIX_CHARS) - 1);
-                while suffixes != 0 {
-                    let len = suffixes.trailing_zeros() as usize + 1;
-                    suffixes &= suffixes - 1;
-                    if let Some(text) = resource
-                        .len()
-                        .checked_sub(len)
-                        .and_then(|at| resource.get(at..))
-                    {
-                        let strategy = SUFFIX + len as u8;
-                        self.probe(key(org, form.kind, account, strategy, text), tag, out);
+            let seeds = [
+                scope_seed(org, form.kind, account),
+                scope_seed(org, form.kind, WILD_ACCOUNT),
+            ];
+            // Hashes a text once and keys it in each scope that uses its strategy.
+            let mut probe_text = |strategy: u8, bit: u64, text: &[u8]| {
+                let hash = text_hash(text);
+                for (mask, seed) in [literal, any].into_iter().zip(seeds) {
+                    if mask & bit != 0 {
+                        keys.push((key(seed, strategy, hash), tag));
                     }
                 }
-                if mask & INFIX_BIT != 0 {
+            };
+            if union & EXACT_BIT != 0 {
+                probe_text(EXACT, EXACT_BIT, resource);
+            }
+            let mut suffixes = (union >> SUFFIX_SHIFT) & ((1 << SUFFIX_LENS.len()) - 1);
+            while suffixes != 0 {
+                let class = suffixes.trailing_zeros();
+                suffixes &= suffixes - 1;
+                if let Some(&n) = SUFFIX_LENS.get(class as usize)
+                    && let Some(text) = resource
+                        .len()
+                        .checked_sub(n)
+                        .and_then(|at| resource.get(at..))
+                {
+                    probe_text(SUFFIX + class as u8, 1 << (SUFFIX_SHIFT + class), text);
+                }
+            }
+            let prefixes = union & PREFIX_BITS;
+            if prefixes != 0 {
+                // The deepest prefix key in use: no need to look past it.
+                let deepest = (63 - prefixes.leading_zeros()) as usize / 2;
+                let mut boundary = 0;
+                let mut depth = 0;
+                loop {
+                    let short = prefix_strategy(depth, false);
+                    if prefixes & (1 << short) != 0
+                        && let Some(text) = resource.get(..boundary)
+                    {
+                        probe_text(short, 1 << short, text);
+                    }
+                    let long = prefix_strategy(depth, true);
+                    if prefixes & (1 << long) != 0
+                        && let Some(text) = resource.get(..boundary + KEY_CHARS)
+                        && !text.get(boundary..).unwrap_or_default().contains(&b'/')
+                    {
+                        probe_text(long, 1 << long, text);
+                    }
+                    depth += 1;
+                    if depth > deepest && deepest < MAX_DEPTH {
+                        break;
+                    }
+                    match resource
+                        .get(boundary..)
+                        .and_then(|rest| rest.iter().position(|&c| c == b'/'))
+                    {
+                        Some(slash) => boundary += slash + 1,
+                        None => break,
+                    }
+                }
+            }
+            if union & INFIX_BIT != 0 {
+                for (scope, (mask, seed)) in [literal, any].into_iter().zip(seeds).enumerate() {
+                    if mask & INFIX_BIT == 0 {
+                        continue;
+                    }
                     let filter = self
                         .infix
                         .get(&infix_scope(org, form.kind, scope))
                         .copied()
                         .unwrap_or(u64::MAX);
                     for window in resource.windows(INFIX_CHARS) {
-                        let k = key(org, form.kind, account, INFIX, window);
+                        let k = key(seed, INFIX, text_hash(window));
                         if filter & filter_bit(k) != 0 {
-                            self.probe(k, tag, out);
+                            keys.push((k, tag));
                         }
-                    }
-                }
-                let prefixes = mask & PREFIX_BITS;
-                if prefixes == 0 {
-                    continue;
-                }
-                // The deepest prefix key the scope uses: no need to look past it.
-                let deepest = (63 - prefixes.leading_zeros()) as usize / 2;
-                let boundaries = std::iter::once(0).chain(
-                    resource
-                        .iter()
-                        .enumerate()
-                        .filter(|&(_, &c)| c == b'/')
-                        .map(|(i, _)| i + 1),
-                );
-                for (depth, boundary) in boundaries.enumerate() {
-                    if depth > deepest && deepest < MAX_DEPTH {
-                        break;
-                    }
-                    let short = prefix_strategy(depth, false);
-                    if mask & (1 << short) != 0
-                        && let Some(text) = resource.get(..boundary)
-                    {
-                        self.probe(key(org, form.kind, account, short, text), tag, out);
-                    }
-                    let long = prefix_strategy(depth, true);
-                    if mask & (1 << long) != 0
-                        && let Some(text) = resource.get(..boundary + KEY_CHARS)
-                        && !text.get(boundary..).unwrap_or_default().contains(&b'/')
-                    {
-                        self.probe(key(org, form.kind, account, long, text), tag, out);
                     }
                 }
             }
         }
+        self.probe_all(&keys, out);
         out.sort_unstable();
         out.dedup();
+    }
+
+    /// The org whose id is `id`: the first slot on `id`'s probe sequence
+    /// with its hash whose org `name_of` names `id` (a hash shared by two ids
+    /// only costs a comparison).
+    pub fn find_org<'n>(
+        &self,
+        id: &str,
+        name_of: impl Fn(OrgId) -> Option<&'n str>,
+    ) -> Option<OrgId> {
+        let n = self.org_table.len();
+        let hash = org_hash(id);
+        let mut i = org_home(hash, n);
+        for _ in 0..n {
+            let slot = self.org_table.get(i)?;
+            if slot.org == OrgId::MAX {
+                return None;
+            }
+            if slot.hash == hash && name_of(slot.org) == Some(id) {
+                return Some(slot.org);
+            }
+            i = if i + 1 == n { 0 } else { i + 1 };
+        }
+        None
     }
 
     /// Sizes of the index.
@@ -509,7 +753,7 @@ impl Index {
             rules: self.rules,
             keys: self.table.keys,
             entries: self.filed,
-            orgs: self.orgs.len(),
+            orgs: self.org_meta.len(),
         }
     }
 }
@@ -517,6 +761,21 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arn::identity::CallerIdentity;
+
+    /// The tail word is the bytes it names, whatever the text's length.
+    #[test]
+    fn tail_words_are_the_last_bytes() {
+        let text = b"0123456789abcdef";
+        for len in 1..=text.len() {
+            let t = &text[..len];
+            for n in 1..=len.min(7) {
+                let mut buf = [0u8; 8];
+                buf[..n].copy_from_slice(&t[len - n..]);
+                assert_eq!(tail(t, n), u64::from_le_bytes(buf), "{len} {n}");
+            }
+        }
+    }
     use crate::engine::policy::CompiledPolicy;
 
     /// One org of `n` rules of one shape: every caller gets a handful of
@@ -553,12 +812,13 @@ mod tests {
             }
             text.push_str("}\n");
             let policy = CompiledPolicy::compile_str("shape.policy", &text).unwrap();
-            let index = Index::build(policy.rules(), policy.orgs().len());
+            let index = Index::build(policy.rules(), policy.orgs().iter().map(|o| &*o.id));
             for i in [1000, 1999, 2999] {
                 let arn = caller.replace("{i}", &i.to_string());
                 let id = CallerIdentity::parse_arn(&arn).unwrap();
                 let mut out = SmallVec::new();
-                index.candidates(0, &id, &mut out);
+                let forms: Vec<_> = id.forms().collect();
+                index.candidates(0, id.account(), &forms, &mut out);
                 assert!(!out.is_empty(), "{pattern}: {arn} has no candidate");
                 let mut rules: Vec<u32> = out.iter().map(|&c| c >> FORM_BITS).collect();
                 rules.dedup();

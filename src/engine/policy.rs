@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 
-use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use crate::arn::identity::Form;
@@ -22,7 +21,6 @@ use crate::rule::{Org, OrgId, Rule};
 pub struct CompiledPolicy {
     sources: SourceMap,
     orgs: Vec<Org>,
-    org_ids: FxHashMap<Box<str>, OrgId>,
     /// Rules sorted by precedence within each org: a lower index wins.
     rules: Vec<Rule>,
     index: Index,
@@ -35,14 +33,12 @@ impl CompiledPolicy {
     pub fn compile(sources: &SourceMap) -> Result<CompiledPolicy, Diagnostics> {
         let compiler::Compiled {
             orgs,
-            org_ids,
             rules,
             warnings,
         } = compiler::compile(sources)?;
         Ok(CompiledPolicy::assemble(
             sources.clone(),
             orgs,
-            org_ids,
             rules,
             warnings,
         ))
@@ -58,7 +54,6 @@ impl CompiledPolicy {
     fn assemble(
         sources: SourceMap,
         mut orgs: Vec<Org>,
-        org_ids: FxHashMap<Box<str>, OrgId>,
         rules: Vec<Rule>,
         warnings: Vec<Diagnostic>,
     ) -> CompiledPolicy {
@@ -84,11 +79,10 @@ impl CompiledPolicy {
                 .sort_by_cached_key(|&r| rules.get(r as usize).map(|rule| rule.decl));
             org.rules.shrink_to_fit();
         }
-        let index = Index::build(&rules, orgs.len());
+        let index = Index::build(&rules, orgs.iter().map(|org| &*org.id));
         CompiledPolicy {
             sources,
             orgs,
-            org_ids,
             rules,
             index,
             warnings,
@@ -117,8 +111,14 @@ impl CompiledPolicy {
 
     /// The org with this id.
     pub fn org(&self, id: &str) -> Option<(OrgId, &Org)> {
-        let &org_id = self.org_ids.get(id)?;
+        let org_id = self.org_id(id)?;
         Some((org_id, self.orgs.get(org_id as usize)?))
+    }
+
+    /// The [`OrgId`] of the org with this id (through the index's org table).
+    fn org_id(&self, id: &str) -> Option<OrgId> {
+        self.index
+            .find_org(id, |org| self.orgs.get(org as usize).map(|o| &*o.id))
     }
 
     /// A rule's id: its `as` name, else `file:line`.
@@ -129,19 +129,19 @@ impl CompiledPolicy {
     /// Decides for a caller in an org with the indexed matcher. An unknown
     /// org has no rules: [`Verdict::NoMatch`].
     pub fn evaluate<'p>(&'p self, org: &str, caller: &Caller<'_>) -> Verdict<'p> {
-        let Some(&org_id) = self.org_ids.get(org) else {
+        let Some(org_id) = self.org_id(org) else {
             return Verdict::NoMatch;
         };
         if self.rules.len() > index::MAX_RULES {
             // Candidates could not name every rule (over a billion rules).
             return self.evaluate_reference(org, caller);
         }
-        let mut candidates: SmallVec<[u32; 16]> = SmallVec::new();
-        self.index
-            .candidates(org_id, caller.identity, &mut candidates);
         let identity = caller.identity;
         let forms: SmallVec<[Form<'_>; 3]> = identity.forms().collect();
         let (partition, account) = (identity.partition(), identity.account());
+        let mut candidates: SmallVec<[u32; 16]> = SmallVec::new();
+        self.index
+            .candidates(org_id, account, &forms, &mut candidates);
         // Match each candidate once (precedence walks the matches twice), and
         // only against the form whose key found it: a rule that matches the
         // caller through a form is a candidate through that form.
