@@ -9,6 +9,7 @@
 //! ARNMAP_BENCH_PROFILE_LOOKUPS=N ...              # N lookups of the first size, exit
 //! ARNMAP_BENCH_NO_SHAPES=1 ...                    # skip the rule-shape sets
 //! ARNMAP_BENCH_CHECK=1 cargo bench --bench suite  # CI: ratios only, seconds, exit 1 on a miss
+//! ARNMAP_BENCH_DUMP=DIR ...                       # write the rule sets and callers (benches/decisions.sh)
 //! ```
 //!
 //! For 1k, 100k and 1M generated rules: compile time and retained heap bytes
@@ -26,6 +27,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use arnmap::internals::wire::encode;
 use arnmap::{Caller, CallerIdentity, CompiledPolicy};
+#[cfg(feature = "token")]
 use arnmap::{KeyPair, KeyRing, SigningAlgorithm, TokenConfig, TokenIssuer, TokenSubject};
 use arnmap::{PrecheckConfig, precheck};
 use criterion::Criterion;
@@ -367,6 +369,7 @@ fn parsing(c: &mut Criterion) {
 }
 
 /// The algorithms timed by `tokens`.
+#[cfg(feature = "token")]
 const TOKEN_ALGORITHMS: [SigningAlgorithm; 3] = [
     SigningAlgorithm::EdDSA,
     SigningAlgorithm::ES256,
@@ -374,6 +377,7 @@ const TOKEN_ALGORITHMS: [SigningAlgorithm; 3] = [
 ];
 
 /// Token signing and verification per token, for each algorithm.
+#[cfg(feature = "token")]
 fn tokens(c: &mut Criterion) {
     let subject = TokenSubject {
         account: "terraform@example.com".into(),
@@ -536,6 +540,7 @@ fn report(built: &[Built], shapes: bool) {
         "| proof decode + every pre-check | {} |",
         ns(median_ns("parse", "proof_precheck"))
     );
+    #[cfg(feature = "token")]
     for alg in TOKEN_ALGORITHMS {
         println!(
             "| token sign / verify ({alg:?}) | {} / {} |",
@@ -807,9 +812,56 @@ fn check_mode() -> ! {
     std::process::exit(1)
 }
 
+/// `ARNMAP_BENCH_DUMP=DIR`: writes each generated rule set (the mixed 1k
+/// and 100k sets, each shape at 1k) as `NAME.policy` with its callers as
+/// `NAME.callers` (`ARN<TAB>USERID` lines, the input of `arnmap check
+/// --stdin`) and its org as `NAME.org`, then exits; `benches/decisions.sh`
+/// compares two `arnmap` binaries' decisions over them.
+fn dump(dir: &std::path::Path) -> ! {
+    let mut sets: Vec<(String, String, Vec<(String, String, String)>)> = SIZES
+        .iter()
+        .take(2)
+        .map(|size| {
+            (
+                format!("mixed-{}", size.label),
+                ruleset::policy_text(size.rules, size.orgs),
+                ruleset::callers(size.rules, 1024),
+            )
+        })
+        .collect();
+    for shape in ruleset::Shape::ALL {
+        sets.push((
+            format!("shape-{}-1k", shape.label()),
+            ruleset::shape_policy_text(shape, 1_000),
+            ruleset::shape_callers(shape, 1_000, 1024),
+        ));
+    }
+    for (name, text, callers) in sets {
+        let lines: String = callers
+            .iter()
+            .map(|(_, arn, uid)| format!("{arn}\t{uid}\n"))
+            .collect();
+        let org = callers
+            .first()
+            .map(|(org, _, _)| org.clone())
+            .unwrap_or_default();
+        let written = std::fs::write(dir.join(format!("{name}.policy")), text)
+            .and_then(|()| std::fs::write(dir.join(format!("{name}.callers")), lines))
+            .and_then(|()| std::fs::write(dir.join(format!("{name}.org")), org));
+        if let Err(e) = written {
+            eprintln!("cannot write {name} into {}: {e}", dir.display());
+            std::process::exit(2)
+        }
+    }
+    std::process::exit(0)
+}
+
 fn main() {
     if std::env::var_os("ARNMAP_BENCH_CHECK").is_some() {
         check_mode();
+    }
+    if let Some(dir) = std::env::var_os("ARNMAP_BENCH_DUMP") {
+        dump(std::path::Path::new(&dir));
     }
     let full = std::env::var_os("ARNMAP_BENCH_FULL").is_some();
     let mut c = config(full);
@@ -847,6 +899,7 @@ fn main() {
         }
     }
     parsing(&mut c);
+    #[cfg(feature = "token")]
     tokens(&mut c);
     c.final_summary();
     report(&built, shapes);

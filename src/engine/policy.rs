@@ -61,6 +61,7 @@ impl CompiledPolicy {
         // declaration order, and the key ends with the declaration anyway).
         let mut rules = rules;
         rules.sort_by_cached_key(precedence::precedence_key);
+        rules.shrink_to_fit();
         // INVARIANT: the index and `resolve` rely on this order.
         debug_assert!(rules.is_sorted_by_key(precedence::precedence_key));
         // Each org lists its rules' ranks in declaration order.
