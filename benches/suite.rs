@@ -818,7 +818,9 @@ fn check_mode() -> ! {
 /// --stdin`) and its org as `NAME.org`, then exits; `benches/decisions.sh`
 /// compares two `arnmap` binaries' decisions over them.
 fn dump(dir: &std::path::Path) -> ! {
-    let mut sets: Vec<(String, String, Vec<(String, String, String)>)> = SIZES
+    /// A set's name, policy text and callers (`(org, arn, user id)`).
+    type Set = (String, String, Vec<(String, String, String)>);
+    let mut sets: Vec<Set> = SIZES
         .iter()
         .take(2)
         .map(|size| {
