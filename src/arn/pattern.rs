@@ -153,6 +153,8 @@ pub struct Pattern {
     /// them as plain bytes and runs the wildcard matcher on the rest only.
     resource_head: u16,
     resource_tail: u16,
+    /// The partition, when the section is literal.
+    partition: Option<Partition>,
 }
 
 impl fmt::Debug for Pattern {
@@ -248,6 +250,7 @@ impl Pattern {
             warnings: (!warnings.is_empty()).then(|| Box::new(warnings)),
             resource_head: 0,
             resource_tail: 0,
+            partition: None,
         };
         pattern.wild_sections = (0..6)
             .filter(|&i| wildcard::has_wildcard(pattern.section(i)))
@@ -261,6 +264,10 @@ impl Pattern {
             pattern.resource_head = first as u16;
             pattern.resource_tail = tail as u16;
         }
+        pattern.partition = match pattern.literal_partition() {
+            Literal::Exact(partition) => Some(partition),
+            Literal::Wild => None,
+        };
         pattern.names_role = pattern.service() == "sts"
             && pattern
                 .resource()
@@ -301,6 +308,50 @@ impl Pattern {
                 (Some(middle), Some(rest)) => wildcard::matches(middle, rest),
                 _ => false,
             }
+    }
+
+    /// Does the account section match a caller's account? A literal one is
+    /// 12 digits (`parse` checks it), compared as such.
+    fn account_matches(&self, account: &str) -> bool {
+        let own = self.account();
+        if self.wild_sections & (1 << 4) != 0 {
+            return wildcard::matches(own, account);
+        }
+        match (
+            <&[u8; 12]>::try_from(own.as_bytes()),
+            <&[u8; 12]>::try_from(account.as_bytes()),
+        ) {
+            (Ok(own), Ok(account)) => own == account,
+            _ => own == account,
+        }
+    }
+
+    /// Does the partition section match a caller's partition?
+    fn partition_matches(&self, partition: Partition) -> bool {
+        match self.partition {
+            Some(own) => own == partition,
+            None => wildcard::matches(self.partition(), partition.as_str()),
+        }
+    }
+
+    /// [`Pattern::matches_form`] for a form whose kind the pattern fits
+    /// ([`Pattern::fits_form_kind`], which the indexed matcher has checked):
+    /// the kind already settles the service (a fitting kind's service matches
+    /// the pattern's) and keeps a role-name pattern off the raw assumed-role
+    /// form, so only the resource, account, partition and any wildcard
+    /// `arn`/region section are compared.
+    pub fn matches_fitting_form(
+        &self,
+        partition: Partition,
+        account: &str,
+        form: &Form<'_>,
+    ) -> bool {
+        debug_assert!(self.fits_form_kind(form.kind));
+        self.resource_matches(form.resource)
+            && self.account_matches(account)
+            && self.partition_matches(partition)
+            && (self.wild_sections & (1 << 3) == 0 || wildcard::matches(self.region(), ""))
+            && (self.wild_sections & 1 == 0 || wildcard::matches(self.arn_section(), "arn"))
     }
 
     /// Does section `i` of the pattern match `text`?

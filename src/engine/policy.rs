@@ -168,7 +168,7 @@ impl CompiledPolicy {
             // org, which its pattern alone would not reject.
             if rule.org == org_id
                 && rule.pattern.fits_form_kind(form.kind)
-                && rule.pattern.matches_form(partition, account, form)
+                && rule.pattern.matches_fitting_form(partition, account, form)
             {
                 matched.push(rule);
                 last = Some(i);
