@@ -66,4 +66,26 @@ pub mod internals {
     pub use crate::engine::policy_tests;
     pub use crate::engine::precedence;
     pub use crate::rule::{Org, TestCase};
+
+    /// The front end's two readers of a policy text, for the tests and the
+    /// fuzz target that check they agree (docs/semantics.md §3.1).
+    pub mod front {
+        pub use crate::policy::ast;
+        use crate::policy::diagnostic::Diagnostic;
+        pub use crate::policy::fast::MAX_DEPTH;
+        use crate::policy::source::SourceId;
+
+        /// The fast path alone: the file, or `None` where it leaves the text to pest.
+        pub fn parse_fast(text: &str) -> Option<ast::File> {
+            crate::policy::fast::parse(SourceId(0), text)
+        }
+
+        /// pest and the lowering alone: the file (`None` after a syntax error)
+        /// and every diagnostic they report.
+        pub fn parse_pest(text: &str) -> (Option<ast::File>, Vec<Diagnostic>) {
+            let mut diags = Vec::new();
+            let file = crate::policy::parse_slow(SourceId(0), text, &mut diags);
+            (file, diags)
+        }
+    }
 }
