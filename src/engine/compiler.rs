@@ -28,6 +28,12 @@ pub(crate) struct Compiled {
 /// sources; warnings are returned with the rules.
 pub(crate) fn compile(sources: &SourceMap) -> Result<Compiled, Diagnostics> {
     let (files, mut diags) = crate::policy::parse_all(sources);
+    let decls: Vec<&ast::RuleDecl> = files
+        .iter()
+        .flat_map(|(_, file)| file.orgs.iter().flat_map(|org| org.rules.iter()))
+        .collect();
+    let mut prepared = prepare(&decls).into_iter().flatten();
+    drop(decls);
     let mut compiler = Compiler {
         sources,
         diags: &mut diags,
@@ -39,7 +45,7 @@ pub(crate) fn compile(sources: &SourceMap) -> Result<Compiled, Diagnostics> {
         globs: FxHashMap::default(),
     };
     for (_, file) in &files {
-        compiler.file(file);
+        compiler.file(file, &mut prepared);
     }
     let Compiler {
         orgs,
@@ -72,12 +78,74 @@ struct Compiler<'a> {
     globs: FxHashMap<Box<str>, Arc<globset::GlobMatcher>>,
 }
 
+/// What compiling a rule needs from its own text alone: its pattern and its
+/// target, parsed (docs/semantics.md §2, §3.4). Every rule's is computed up
+/// front by [`prepare`], on several threads for a large policy; the
+/// diagnostics are made from them afterwards, in declaration order.
+struct Prepared {
+    pattern: Result<Pattern, PatternError>,
+    /// `None` for a deny.
+    target: Option<Result<Target, TargetError>>,
+}
+
+impl Prepared {
+    fn of(decl: &ast::RuleDecl) -> Prepared {
+        Prepared {
+            pattern: Pattern::parse(&decl.pattern.node),
+            target: match &decl.effect {
+                EffectDecl::Map { target } => Some(Target::parse(&target.node)),
+                EffectDecl::Deny => None,
+            },
+        }
+    }
+}
+
+/// Below this many rules a policy is prepared on the calling thread alone.
+const PARALLEL_MIN_RULES: usize = 20_000;
+/// At most this many threads prepare one policy.
+const MAX_THREADS: usize = 8;
+
+/// [`Prepared::of`] every rule, in order: one run per thread over
+/// consecutive chunks of the rules (the calling thread takes the last one).
+fn prepare(decls: &[&ast::RuleDecl]) -> Vec<Vec<Prepared>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(MAX_THREADS);
+    let run = |chunk: &[&ast::RuleDecl]| chunk.iter().map(|d| Prepared::of(d)).collect();
+    if threads < 2 || decls.len() < PARALLEL_MIN_RULES {
+        return vec![run(decls)];
+    }
+    let mut chunks = decls.chunks(decls.len().div_ceil(threads));
+    let last = chunks.next_back().unwrap_or_default();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .map(|chunk| scope.spawn(move || run(chunk)))
+            .collect();
+        let own = run(last);
+        let mut parts: Vec<Vec<Prepared>> = workers
+            .into_iter()
+            .map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
+        parts.push(own);
+        parts
+    })
+}
+
 impl Compiler<'_> {
-    fn file(&mut self, file: &ast::File) {
+    fn file(&mut self, file: &ast::File, prepared: &mut impl Iterator<Item = Prepared>) {
         for org in &file.orgs {
             let org_id = self.org_id(&org.id.node);
             for rule in &org.rules {
-                if let Some(rule) = self.rule(org_id, rule) {
+                // INVARIANT: `prepare` made one `Prepared` per rule, in this order.
+                let Some(ready) = prepared.next() else {
+                    debug_assert!(false, "fewer prepared rules than rules");
+                    return;
+                };
+                if let Some(rule) = self.rule(org_id, rule, ready) {
                     self.rules.push(rule);
                 }
             }
@@ -105,16 +173,21 @@ impl Compiler<'_> {
         org_id
     }
 
-    fn rule(&mut self, org: OrgId, decl: &ast::RuleDecl) -> Option<Rule> {
-        let pattern = self.pattern(&decl.pattern);
+    fn rule(&mut self, org: OrgId, decl: &ast::RuleDecl, ready: Prepared) -> Option<Rule> {
+        let pattern = self.pattern(&decl.pattern, ready.pattern);
         // `None`: the condition had errors; `Some(None)`: there is none.
         let condition = match &decl.condition {
             Some(expr) => self.expr(expr).map(Some),
             None => Some(None),
         };
-        let effect = match &decl.effect {
-            EffectDecl::Map { target } => self.target(target).map(Effect::Map),
-            EffectDecl::Deny => Some(Effect::Deny),
+        let effect = match (&decl.effect, ready.target) {
+            (EffectDecl::Map { target }, Some(parsed)) => {
+                self.target(target, parsed).map(Effect::Map)
+            }
+            (EffectDecl::Map { target }, None) => self
+                .target(target, Target::parse(&target.node))
+                .map(Effect::Map),
+            (EffectDecl::Deny, _) => Some(Effect::Deny),
         };
         if let Some(n) = &decl.name
             && let Some(first) = self.names.get(&(org, n.node.as_str().into()))
@@ -171,8 +244,13 @@ impl Compiler<'_> {
         })
     }
 
-    fn pattern(&mut self, text: &Spanned<String>) -> Option<Pattern> {
-        match Pattern::parse(&text.node) {
+    /// The diagnostics of a parsed pattern (`parsed` is `Pattern::parse(text)`).
+    fn pattern(
+        &mut self,
+        text: &Spanned<String>,
+        parsed: Result<Pattern, PatternError>,
+    ) -> Option<Pattern> {
+        match parsed {
             Ok(pattern) => {
                 for warning in pattern.warnings() {
                     self.diags.push(pattern_warning(warning, text));
@@ -202,8 +280,13 @@ impl Compiler<'_> {
         }
     }
 
-    fn target(&mut self, text: &Spanned<String>) -> Option<Target> {
-        match Target::parse(&text.node) {
+    /// The diagnostic of a parsed target (`parsed` is `Target::parse(text)`).
+    fn target(
+        &mut self,
+        text: &Spanned<String>,
+        parsed: Result<Target, TargetError>,
+    ) -> Option<Target> {
+        match parsed {
             Ok(target) => Some(target),
             Err(error) => {
                 let (code, help) = match &error {
@@ -355,4 +438,46 @@ fn shared<T, E>(
     let compiled = Arc::new(compile(source)?);
     cache.insert(source.into(), Arc::clone(&compiled));
     Ok(compiled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::source::SourceId;
+
+    /// A policy large enough to be prepared on several threads: every rule's
+    /// pattern and target (good ones and bad ones, maps and denies) come
+    /// back in declaration order, as one thread would have made them.
+    #[test]
+    fn parallel_preparation_keeps_declaration_order() {
+        let mut text = String::from("org \"o\" {\n");
+        for i in 0..PARALLEL_MIN_RULES + 1_234 {
+            match i % 4 {
+                0 => text.push_str(&format!(
+                    "map \"arn:aws:sts::{:012}:assumed-role/r{i}\" to \"u{i}@example.com\"\n",
+                    i
+                )),
+                1 => text.push_str(&format!("deny \"arn:aws:iam::*:user/u{i}\"\n")),
+                2 => text.push_str(&format!("map \"arn:aws:s3:::b{i}\" to \"{{bad{i}}}\"\n")),
+                _ => text.push_str(&format!(
+                    "map \"arn:aws:iam::{:012}:role/p/r{i}\" to \"{{session}}-{i}\"\n",
+                    i
+                )),
+            }
+        }
+        text.push('}');
+        let file = crate::policy::fast::parse(SourceId(0), &text).expect("the fast path reads it");
+        let decls: Vec<&ast::RuleDecl> = file.orgs.iter().flat_map(|o| o.rules.iter()).collect();
+        let parts = prepare(&decls);
+        if std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get) > 1 {
+            assert!(parts.len() > 1, "prepared on one thread");
+        }
+        let parallel: Vec<Prepared> = parts.into_iter().flatten().collect();
+        assert_eq!(parallel.len(), decls.len());
+        for (decl, got) in decls.iter().zip(&parallel) {
+            let want = Prepared::of(decl);
+            assert_eq!(format!("{:?}", got.pattern), format!("{:?}", want.pattern));
+            assert_eq!(format!("{:?}", got.target), format!("{:?}", want.target));
+        }
+    }
 }
