@@ -76,13 +76,13 @@ pub mod internals {
         use crate::policy::source::SourceId;
 
         /// The fast path alone: the file, or `None` where it leaves the text to pest.
-        pub fn parse_fast(text: &str) -> Option<ast::File> {
+        pub fn parse_fast(text: &str) -> Option<ast::File<'_>> {
             crate::policy::fast::parse(SourceId(0), text)
         }
 
         /// pest and the lowering alone: the file (`None` after a syntax error)
         /// and every diagnostic they report.
-        pub fn parse_pest(text: &str) -> (Option<ast::File>, Vec<Diagnostic>) {
+        pub fn parse_pest(text: &str) -> (Option<ast::File<'_>>, Vec<Diagnostic>) {
             let mut diags = Vec::new();
             let file = crate::policy::parse_slow(SourceId(0), text, &mut diags);
             (file, diags)

@@ -3,6 +3,7 @@
 //! indexes them). Every semantic error is reported
 //! with its span, all in one pass.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -190,7 +191,7 @@ impl Compiler<'_> {
             (EffectDecl::Deny, _) => Some(Effect::Deny),
         };
         if let Some(n) = &decl.name
-            && let Some(first) = self.names.get(&(org, n.node.as_str().into()))
+            && let Some(first) = self.names.get(&(org, (*n.node).into()))
         {
             let first = self
                 .sources
@@ -210,7 +211,7 @@ impl Compiler<'_> {
             return None;
         }
         if let Some(n) = &decl.name {
-            self.names.insert((org, n.node.as_str().into()), n.span);
+            self.names.insert((org, (*n.node).into()), n.span);
         }
         let (pattern, condition, effect) = (pattern?, condition?, effect?);
         if !decl.valid {
@@ -234,7 +235,7 @@ impl Compiler<'_> {
     /// span outside every source, which the parser never produces.
     fn rule_id(&self, decl: &ast::RuleDecl) -> Option<RuleId> {
         if let Some(name) = &decl.name {
-            return Some(RuleId::Named(name.node.as_str().into()));
+            return Some(RuleId::Named(name.node.into()));
         }
         let source = self.sources.get(decl.span.source)?;
         let (line, _) = source.line_col(decl.span.start);
@@ -247,7 +248,7 @@ impl Compiler<'_> {
     /// The diagnostics of a parsed pattern (`parsed` is `Pattern::parse(text)`).
     fn pattern(
         &mut self,
-        text: &Spanned<String>,
+        text: &Spanned<Cow<'_, str>>,
         parsed: Result<Pattern, PatternError>,
     ) -> Option<Pattern> {
         match parsed {
@@ -283,7 +284,7 @@ impl Compiler<'_> {
     /// The diagnostic of a parsed target (`parsed` is `Target::parse(text)`).
     fn target(
         &mut self,
-        text: &Spanned<String>,
+        text: &Spanned<Cow<'_, str>>,
         parsed: Result<Target, TargetError>,
     ) -> Option<Target> {
         match parsed {
@@ -329,16 +330,12 @@ impl Compiler<'_> {
             }
             Expr::Not(inner) => Condition::Not(Box::new(self.expr(inner)?)),
             Expr::Compare(cmp) => {
-                let one = |operand: &Operand| match operand {
-                    Operand::Str(s) => Some(s.clone()),
-                    Operand::List(_) => None,
-                };
                 let test = match (cmp.operator.node, &cmp.operand) {
                     (Operator::In, Operand::List(items)) => {
-                        Test::In(items.node.iter().map(|s| s.node.as_str().into()).collect())
+                        Test::In(items.node.iter().map(|s| (*s.node).into()).collect())
                     }
-                    (Operator::Eq, o) => Test::Eq(one(o)?.node.into()),
-                    (Operator::Ne, o) => Test::Ne(one(o)?.node.into()),
+                    (Operator::Eq, o) => Test::Eq((*one(o)?.node).into()),
+                    (Operator::Ne, o) => Test::Ne((*one(o)?.node).into()),
                     (Operator::Matches, o) => {
                         let s = one(o)?;
                         let compiled = shared(&mut self.globs, &s.node, condition::compile_glob);
@@ -390,7 +387,7 @@ impl Compiler<'_> {
             Ok(identity) => Some(TestCase {
                 org,
                 identity,
-                region: decl.region.as_ref().map(|r| r.node.clone()),
+                region: decl.region.as_ref().map(|r| r.node.clone().into_owned()),
                 expect: decl.expect.node.clone(),
                 span: decl.span,
             }),
@@ -406,7 +403,15 @@ impl Compiler<'_> {
     }
 }
 
-fn pattern_warning(warning: &PatternWarning, text: &Spanned<String>) -> Diagnostic {
+/// The operand's one string (`None` for a list).
+fn one<'a, 's>(operand: &'a Operand<'s>) -> Option<&'a Spanned<Cow<'s, str>>> {
+    match operand {
+        Operand::Str(s) => Some(s),
+        Operand::List(_) => None,
+    }
+}
+
+fn pattern_warning(warning: &PatternWarning, text: &Spanned<Cow<'_, str>>) -> Diagnostic {
     match warning {
         PatternWarning::RolePathIgnored { path } => Diagnostic::warning(
             Code::RolePathIgnored,

@@ -23,10 +23,12 @@
 //! or more `and` operands (then it ends with that operand's last token).
 //! Keywords end before a word character (`mapping` is not `map`).
 
+use std::borrow::Cow;
+
 use super::ast::{
     Comparison, EffectDecl, Expectation, Expr, File, Operand, Org, RuleDecl, TestDecl,
 };
-use super::lower::unescape;
+use super::lower::unescape_cow;
 use crate::policy::source::{SourceId, Span, Spanned};
 use crate::rule::condition::{Attribute, Operator};
 
@@ -37,7 +39,7 @@ pub const MAX_DEPTH: u32 = 32;
 
 /// Reads one source text into its AST, or `None` when the text has a syntax
 /// error, a lowering diagnostic, or anything this reader is not sure of.
-pub fn parse(source: SourceId, text: &str) -> Option<File> {
+pub fn parse(source: SourceId, text: &str) -> Option<File<'_>> {
     // Spans are 32-bit; leave anything longer to pest as before.
     u32::try_from(text.len()).ok()?;
     let mut reader = Reader {
@@ -142,19 +144,17 @@ impl<'t> Reader<'t> {
     }
 
     /// A double-quoted string, unescaped; its span includes the quotes.
-    fn string(&mut self) -> Option<Spanned<String>> {
+    fn string(&mut self) -> Option<Spanned<Cow<'t, str>>> {
         let start = self.pos;
         if self.peek() != Some(b'"') {
             return None;
         }
         let mut at = start + 1;
-        let mut backslash = false;
         loop {
             match *self.bytes.get(at)? {
                 b'"' => break,
                 b'\n' | b'\r' => return None,
                 b'\\' => {
-                    backslash = true;
                     // `\"` and `\\` are escapes; any other backslash is kept.
                     at += if matches!(self.bytes.get(at + 1), Some(b'"' | b'\\')) {
                         2
@@ -168,17 +168,13 @@ impl<'t> Reader<'t> {
         let body = self.text.get(start + 1..at)?;
         self.pos = at + 1;
         Some(Spanned {
-            node: if backslash {
-                unescape(body)
-            } else {
-                body.to_owned()
-            },
+            node: unescape_cow(body),
             span: self.span(start, self.pos),
         })
     }
 
     /// `org "ID" { … }`
-    fn org(&mut self) -> Option<Org> {
+    fn org(&mut self) -> Option<Org<'t>> {
         let start = self.pos;
         if !self.keyword("org") {
             return None;
@@ -215,7 +211,7 @@ impl<'t> Reader<'t> {
 
     /// The rest of `map "PATTERN" to "TARGET" [as ID] [when COND]` or
     /// `deny "PATTERN" [as ID] [when COND]`, after its keyword at `start`.
-    fn rule(&mut self, start: usize, map: bool) -> Option<RuleDecl> {
+    fn rule(&mut self, start: usize, map: bool) -> Option<RuleDecl<'t>> {
         self.skip();
         let pattern = self.string()?;
         self.skip();
@@ -233,11 +229,7 @@ impl<'t> Reader<'t> {
         let mut name = None;
         if self.keyword("as") {
             self.skip();
-            let id = self.word(starts_rule_id)?;
-            name = Some(Spanned {
-                node: id.node.to_owned(),
-                span: id.span,
-            });
+            name = Some(self.word(starts_rule_id)?);
             self.skip();
         }
         // Without a condition the rule's pair ends after the trivia that follows it.
@@ -262,7 +254,7 @@ impl<'t> Reader<'t> {
     /// `conjunction (or conjunction)*`, with where pest's `condition` pair
     /// ends: after the trivia that follows a lone conjunction, else where the
     /// last conjunction ends.
-    fn condition(&mut self, depth: u32) -> Option<(Expr, usize)> {
+    fn condition(&mut self, depth: u32) -> Option<(Expr<'t>, usize)> {
         if depth > MAX_DEPTH {
             return None;
         }
@@ -286,7 +278,7 @@ impl<'t> Reader<'t> {
     /// `negation (and negation)*`, with where pest's `conjunction` pair
     /// ends: after the trivia that follows a lone negation, else where the
     /// last negation ends.
-    fn conjunction(&mut self, depth: u32) -> Option<(Expr, usize)> {
+    fn conjunction(&mut self, depth: u32) -> Option<(Expr<'t>, usize)> {
         let first = self.negation(depth)?;
         self.skip();
         if !self.keyword("and") {
@@ -305,7 +297,7 @@ impl<'t> Reader<'t> {
     }
 
     /// `not* (( condition ) | comparison)`; ends where its last token ends.
-    fn negation(&mut self, mut depth: u32) -> Option<Expr> {
+    fn negation(&mut self, mut depth: u32) -> Option<Expr<'t>> {
         let mut nots = 0;
         while self.keyword("not") {
             nots += 1;
@@ -334,7 +326,7 @@ impl<'t> Reader<'t> {
 
     /// `ATTRIBUTE OPERATOR OPERAND`; `None` for anything lowering would
     /// report (docs/semantics.md §3.3).
-    fn comparison(&mut self) -> Option<Comparison> {
+    fn comparison(&mut self) -> Option<Comparison<'t>> {
         let word = self.word(starts_name)?;
         let attribute = Spanned {
             node: word.node.parse::<Attribute>().ok()?,
@@ -378,7 +370,7 @@ impl<'t> Reader<'t> {
     }
 
     /// `[ "a", "b", ]` (a trailing comma is allowed).
-    fn list(&mut self) -> Option<Spanned<Vec<Spanned<String>>>> {
+    fn list(&mut self) -> Option<Spanned<Vec<Spanned<Cow<'t, str>>>>> {
         let start = self.pos;
         if !self.token("[") {
             return None;
@@ -410,7 +402,7 @@ impl<'t> Reader<'t> {
     /// The rest of `test "ARN" [user_id "ID"] [region "R"] -> EXPECTATION`
     /// after its keyword at `start` (docs/semantics.md §3.5); a repeated
     /// option keeps its last value, as the lowering does.
-    fn test(&mut self, start: usize) -> Option<TestDecl> {
+    fn test(&mut self, start: usize) -> Option<TestDecl<'t>> {
         self.skip();
         let arn = self.string()?;
         let (mut user_id, mut region) = (None, None);
@@ -436,7 +428,7 @@ impl<'t> Reader<'t> {
         } else if self.keyword("none") {
             Expectation::NoMatch
         } else {
-            Expectation::User(self.string()?.node)
+            Expectation::User(self.string()?.node.into_owned())
         };
         Some(TestDecl {
             arn,

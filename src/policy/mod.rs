@@ -18,7 +18,7 @@ use crate::policy::source::{SourceId, SourceMap};
 /// diagnostic found (one syntax error per file at most, all lowering errors).
 /// Each file is first read by the [`fast`] path; a file it is not sure of
 /// goes through pest and [`lower`], which report its diagnostics.
-pub(crate) fn parse_all(sources: &SourceMap) -> (Vec<(SourceId, ast::File)>, Vec<Diagnostic>) {
+pub(crate) fn parse_all(sources: &SourceMap) -> (Vec<(SourceId, ast::File<'_>)>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut files = Vec::new();
     for (id, source) in sources.iter() {
@@ -31,11 +31,11 @@ pub(crate) fn parse_all(sources: &SourceMap) -> (Vec<(SourceId, ast::File)>, Vec
 
 /// One source: the fast path, else pest and the lowering, whose syntax error
 /// (then `None`) or lowering diagnostics are pushed to `diags`.
-pub(crate) fn parse_one(
+pub(crate) fn parse_one<'s>(
     id: SourceId,
-    text: &str,
+    text: &'s str,
     diags: &mut Vec<Diagnostic>,
-) -> Option<ast::File> {
+) -> Option<ast::File<'s>> {
     if let Some(file) = fast::parse(id, text) {
         return Some(file);
     }
@@ -44,11 +44,11 @@ pub(crate) fn parse_one(
 
 /// pest and the lowering alone (the grammar of record): the syntax error
 /// (then `None`) or the lowering diagnostics are pushed to `diags`.
-pub(crate) fn parse_slow(
+pub(crate) fn parse_slow<'s>(
     id: SourceId,
-    text: &str,
+    text: &'s str,
     diags: &mut Vec<Diagnostic>,
-) -> Option<ast::File> {
+) -> Option<ast::File<'s>> {
     match parser::parse(id, text) {
         Ok(pair) => Some(lower::lower(id, pair, diags)),
         Err(diag) => {
