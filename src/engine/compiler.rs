@@ -34,13 +34,15 @@ pub(crate) fn compile(sources: &SourceMap) -> Result<Compiled, Diagnostics> {
         .flat_map(|(_, file)| file.orgs.iter().flat_map(|org| org.rules.iter()))
         .collect();
     let mut prepared = prepare(&decls).into_iter().flatten();
+    let decls_len = decls.len();
     drop(decls);
     let mut compiler = Compiler {
         sources,
         diags: &mut diags,
         orgs: Vec::new(),
         org_ids: FxHashMap::default(),
-        rules: Vec::new(),
+        rules: Vec::with_capacity(decls_len),
+        line_hint: 0,
         names: FxHashMap::default(),
         regexes: FxHashMap::default(),
         globs: FxHashMap::default(),
@@ -72,6 +74,8 @@ struct Compiler<'a> {
     orgs: Vec<Org>,
     org_ids: FxHashMap<Box<str>, OrgId>,
     rules: Vec<Rule>,
+    /// The 0-based line of the last unnamed rule (rules come in order).
+    line_hint: usize,
     /// `(org, name)` → span of the first rule with that name.
     names: FxHashMap<(OrgId, Box<str>), Span>,
     /// Compiled regexes and globs by source, shared between rules.
@@ -233,12 +237,12 @@ impl Compiler<'_> {
 
     /// The rule's `as NAME`, else where it is written. `None` only for a
     /// span outside every source, which the parser never produces.
-    fn rule_id(&self, decl: &ast::RuleDecl) -> Option<RuleId> {
+    fn rule_id(&mut self, decl: &ast::RuleDecl) -> Option<RuleId> {
         if let Some(name) = &decl.name {
             return Some(RuleId::Named(name.node.into()));
         }
         let source = self.sources.get(decl.span.source)?;
-        let (line, _) = source.line_col(decl.span.start);
+        let line = source.line(decl.span.start, &mut self.line_hint);
         Some(RuleId::At {
             file: Arc::clone(&source.name),
             line,
