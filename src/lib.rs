@@ -80,6 +80,14 @@ pub mod internals {
             crate::policy::fast::parse(SourceId(0), text)
         }
 
+        /// The fast path cut into up to `pieces` pieces read in parallel, as
+        /// it reads a large file: `None` also when a cut was not between two
+        /// org blocks.
+        pub fn parse_fast_in_pieces(text: &str, pieces: usize) -> Option<ast::File<'_>> {
+            crate::policy::fast::parse_pieces(SourceId(0), text, pieces)
+                .map(|orgs| ast::File { orgs })
+        }
+
         /// pest and the lowering alone: the file (`None` after a syntax error)
         /// and every diagnostic they report.
         pub fn parse_pest(text: &str) -> (Option<ast::File<'_>>, Vec<Diagnostic>) {

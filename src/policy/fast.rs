@@ -37,24 +37,108 @@ use crate::rule::condition::{Attribute, Operator};
 /// the fuzz harness, its call limit; well inside both).
 pub const MAX_DEPTH: u32 = 32;
 
+/// Below this many bytes a file is read on the calling thread alone.
+const PARALLEL_MIN_BYTES: usize = 1 << 22;
+/// At most this many threads read one file.
+const MAX_THREADS: usize = 8;
+
 /// Reads one source text into its AST, or `None` when the text has a syntax
 /// error, a lowering diagnostic, or anything this reader is not sure of.
+///
+/// A large text is read in pieces on several threads, each starting at an
+/// `org` at the start of a line. That is nearly always a top-level org block
+/// (a string and a comment end at a line break, and no item starts with
+/// `org`; but `as` may be followed by the id `org` on the next line), so a
+/// piece is only kept when the previous one ended exactly where it starts;
+/// otherwise the text is read again in one piece.
 pub fn parse(source: SourceId, text: &str) -> Option<File<'_>> {
     // Spans are 32-bit; leave anything longer to pest as before.
     u32::try_from(text.len()).ok()?;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(MAX_THREADS);
+    if threads > 1
+        && text.len() >= PARALLEL_MIN_BYTES
+        && let Some(orgs) = parse_pieces(source, text, threads)
+    {
+        return Some(File { orgs });
+    }
+    let orgs = orgs_between(source, text, 0, text.len())?;
+    Some(File { orgs })
+}
+
+/// The org blocks of `text[start..end]`, a run of whole blocks between
+/// trivia (`start` is 0 or the `o` of an `org`).
+fn orgs_between(source: SourceId, text: &str, start: usize, end: usize) -> Option<Vec<Org<'_>>> {
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
-        pos: 0,
+        pos: start,
         source,
     };
     let mut orgs = Vec::new();
     loop {
         reader.skip();
-        if reader.pos >= reader.bytes.len() {
-            return Some(File { orgs });
+        if reader.pos == end {
+            return Some(orgs);
+        }
+        if reader.pos > end {
+            return None;
         }
         orgs.push(reader.org()?);
+    }
+}
+
+/// The text cut into up to `pieces` runs of org blocks, read in parallel;
+/// `None` when a piece does not end exactly where the next starts (or has
+/// anything [`parse`] gives up on).
+pub fn parse_pieces(source: SourceId, text: &str, pieces: usize) -> Option<Vec<Org<'_>>> {
+    let mut bounds = vec![0];
+    for k in 1..pieces {
+        let from = (text.len() / pieces * k).max(bounds.last().copied().unwrap_or(0) + 1);
+        if let Some(at) = org_at_line_start(text, from) {
+            bounds.push(at);
+        }
+    }
+    bounds.dedup();
+    bounds.push(text.len());
+    let ranges: Vec<(usize, usize)> = bounds
+        .windows(2)
+        .filter_map(|w| Some((*w.first()?, *w.get(1)?)))
+        .collect();
+    let (&last, rest) = ranges.split_last()?;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = rest
+            .iter()
+            .map(|&(start, end)| scope.spawn(move || orgs_between(source, text, start, end)))
+            .collect();
+        let own = orgs_between(source, text, last.0, last.1);
+        let mut orgs = Vec::new();
+        for worker in workers {
+            let part = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            orgs.extend(part?);
+        }
+        orgs.extend(own?);
+        Some(orgs)
+    })
+}
+
+/// The offset of the first `org` keyword that starts a line after `from`.
+fn org_at_line_start(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    loop {
+        let rest = bytes.get(at..)?;
+        let newline = at + rest.iter().position(|&b| b == b'\n')?;
+        let start = newline + 1;
+        if bytes.get(start..start + 3) == Some(b"org")
+            && !bytes.get(start + 3).copied().is_some_and(is_word)
+        {
+            return Some(start);
+        }
+        at = start;
     }
 }
 
@@ -440,5 +524,47 @@ impl<'t> Reader<'t> {
             },
             span: self.span(start, self.pos),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_piece(text: &str) -> String {
+        format!("{:?}", orgs_between(SourceId(0), text, 0, text.len()))
+    }
+
+    /// A file over the parallel threshold is read in pieces into the same
+    /// AST as in one piece.
+    #[test]
+    fn a_large_file_read_in_pieces_is_the_same() {
+        let mut text = String::new();
+        let mut i = 0;
+        while text.len() < PARALLEL_MIN_BYTES + 4096 {
+            text.push_str(&format!(
+                "org \"o{i}\" {{\n  map \"arn:aws:sts::123456789012:assumed-role/r{i}\" to \"u@example.com\" when session =~ \"^a\\\\.b\" # c\n  test \"x\" -> none\n}}\n# between\n"
+            ));
+            i += 1;
+        }
+        let file = parse(SourceId(0), &text).expect("it parses");
+        assert_eq!(format!("{:?}", Some(file.orgs)), one_piece(&text));
+        for pieces in [2, 3, 8] {
+            let orgs = parse_pieces(SourceId(0), &text, pieces);
+            assert_eq!(format!("{orgs:?}"), one_piece(&text), "{pieces} pieces");
+        }
+    }
+
+    /// A cut before an `org` that is a rule id (`as` on the line before) is
+    /// not between two org blocks: the pieces give up, the whole text does not.
+    #[test]
+    fn a_cut_inside_an_org_block_gives_up() {
+        let text = "org \"a\" {\n  map \"p\" to \"t\" as\norg\n}\norg \"b\" {\n}\n";
+        assert!(parse_pieces(SourceId(0), text, 2).is_none());
+        assert_eq!(
+            format!("{:?}", parse(SourceId(0), text).map(|f| f.orgs)),
+            one_piece(text)
+        );
+        assert!(one_piece(text).contains("Some"));
     }
 }

@@ -85,6 +85,7 @@ const IDS: &[&str] = &[
     "when",
     "as",
     "map",
+    "org",
 ];
 
 const BAD_IDS: &[&str] = &["-x", "é", "\"r\""];
