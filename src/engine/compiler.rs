@@ -36,11 +36,13 @@ pub(crate) fn compile(sources: &SourceMap) -> Result<Compiled, Diagnostics> {
     let mut prepared = prepare(&decls).into_iter().flatten();
     let decls_len = decls.len();
     drop(decls);
+    // At most one org per block (fewer when an org has several blocks).
+    let blocks = files.iter().map(|(_, file)| file.orgs.len()).sum();
     let mut compiler = Compiler {
         sources,
         diags: &mut diags,
-        orgs: Vec::new(),
-        org_ids: FxHashMap::default(),
+        orgs: Vec::with_capacity(blocks),
+        org_ids: FxHashMap::with_capacity_and_hasher(blocks, Default::default()),
         rules: Vec::with_capacity(decls_len),
         line_hint: 0,
         names: FxHashMap::default(),
@@ -51,11 +53,12 @@ pub(crate) fn compile(sources: &SourceMap) -> Result<Compiled, Diagnostics> {
         compiler.file(file, &mut prepared);
     }
     let Compiler {
-        orgs,
+        mut orgs,
         org_ids,
         rules,
         ..
     } = compiler;
+    orgs.shrink_to_fit();
     diags.sort_by_key(|d| (d.span.source, d.span.start));
     if diags.iter().any(Diagnostic::is_error) {
         return Err(Diagnostics(diags));
