@@ -13,6 +13,7 @@ mod arn;
 mod auth;
 mod engine;
 pub mod lint;
+mod parallel;
 mod policy;
 mod rule;
 #[cfg(feature = "serve")]

@@ -110,37 +110,17 @@ impl Prepared {
 
 /// Below this many rules a policy is prepared on the calling thread alone.
 const PARALLEL_MIN_RULES: usize = 20_000;
-/// At most this many threads prepare one policy.
-const MAX_THREADS: usize = 8;
 
-/// [`Prepared::of`] every rule, in order: one run per thread over
-/// consecutive chunks of the rules (the calling thread takes the last one).
+/// [`Prepared::of`] every rule, in order: on several threads, over
+/// consecutive chunks of the rules, for a large policy.
 fn prepare(decls: &[&ast::RuleDecl]) -> Vec<Vec<Prepared>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(MAX_THREADS);
+    let threads = crate::parallel::threads();
     let run = |chunk: &[&ast::RuleDecl]| chunk.iter().map(|d| Prepared::of(d)).collect();
     if threads < 2 || decls.len() < PARALLEL_MIN_RULES {
         return vec![run(decls)];
     }
-    let mut chunks = decls.chunks(decls.len().div_ceil(threads));
-    let last = chunks.next_back().unwrap_or_default();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = chunks
-            .map(|chunk| scope.spawn(move || run(chunk)))
-            .collect();
-        let own = run(last);
-        let mut parts: Vec<Vec<Prepared>> = workers
-            .into_iter()
-            .map(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect();
-        parts.push(own);
-        parts
-    })
+    let chunks: Vec<&[&ast::RuleDecl]> = decls.chunks(decls.len().div_ceil(threads)).collect();
+    crate::parallel::map(&chunks, |chunk| run(chunk))
 }
 
 impl Compiler<'_> {

@@ -39,8 +39,6 @@ pub const MAX_DEPTH: u32 = 32;
 
 /// Below this many bytes a file is read on the calling thread alone.
 const PARALLEL_MIN_BYTES: usize = 1 << 22;
-/// At most this many threads read one file.
-const MAX_THREADS: usize = 8;
 
 /// Reads one source text into its AST, or `None` when the text has a syntax
 /// error, a lowering diagnostic, or anything this reader is not sure of.
@@ -54,9 +52,7 @@ const MAX_THREADS: usize = 8;
 pub fn parse(source: SourceId, text: &str) -> Option<File<'_>> {
     // Spans are 32-bit; leave anything longer to pest as before.
     u32::try_from(text.len()).ok()?;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(MAX_THREADS);
+    let threads = crate::parallel::threads();
     if threads > 1
         && text.len() >= PARALLEL_MIN_BYTES
         && let Some(orgs) = parse_pieces(source, text, threads)
@@ -106,23 +102,14 @@ pub fn parse_pieces(source: SourceId, text: &str, pieces: usize) -> Option<Vec<O
         .windows(2)
         .filter_map(|w| Some((*w.first()?, *w.get(1)?)))
         .collect();
-    let (&last, rest) = ranges.split_last()?;
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = rest
-            .iter()
-            .map(|&(start, end)| scope.spawn(move || orgs_between(source, text, start, end)))
-            .collect();
-        let own = orgs_between(source, text, last.0, last.1);
-        let mut orgs = Vec::new();
-        for worker in workers {
-            let part = worker
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            orgs.extend(part?);
-        }
-        orgs.extend(own?);
-        Some(orgs)
-    })
+    let parts = crate::parallel::map(&ranges, |&(start, end)| {
+        orgs_between(source, text, start, end)
+    });
+    let mut orgs = Vec::new();
+    for part in parts {
+        orgs.extend(part?);
+    }
+    Some(orgs)
 }
 
 /// The offset of the first `org` keyword that starts a line after `from`.
