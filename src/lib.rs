@@ -13,6 +13,7 @@ mod arn;
 mod auth;
 mod engine;
 pub mod lint;
+mod parallel;
 mod policy;
 mod rule;
 #[cfg(feature = "serve")]
@@ -66,4 +67,34 @@ pub mod internals {
     pub use crate::engine::policy_tests;
     pub use crate::engine::precedence;
     pub use crate::rule::{Org, TestCase};
+
+    /// The front end's two readers of a policy text, for the tests and the
+    /// fuzz target that check they agree (docs/semantics.md §3.1).
+    pub mod front {
+        pub use crate::policy::ast;
+        use crate::policy::diagnostic::Diagnostic;
+        pub use crate::policy::fast::MAX_DEPTH;
+        use crate::policy::source::SourceId;
+
+        /// The fast path alone: the file, or `None` where it leaves the text to pest.
+        pub fn parse_fast(text: &str) -> Option<ast::File<'_>> {
+            crate::policy::fast::parse(SourceId(0), text)
+        }
+
+        /// The fast path cut into up to `pieces` pieces read in parallel, as
+        /// it reads a large file: `None` also when a cut was not between two
+        /// org blocks.
+        pub fn parse_fast_in_pieces(text: &str, pieces: usize) -> Option<ast::File<'_>> {
+            crate::policy::fast::parse_pieces(SourceId(0), text, pieces)
+                .map(|orgs| ast::File { orgs })
+        }
+
+        /// pest and the lowering alone: the file (`None` after a syntax error)
+        /// and every diagnostic they report.
+        pub fn parse_pest(text: &str) -> (Option<ast::File<'_>>, Vec<Diagnostic>) {
+            let mut diags = Vec::new();
+            let file = crate::policy::parse_slow(SourceId(0), text, &mut diags);
+            (file, diags)
+        }
+    }
 }

@@ -58,6 +58,7 @@ fn assert_equivalent(policy: &CompiledPolicy, org: &str, caller: &Caller<'_>) {
 pub fn policy_parser(data: &[u8]) {
     let Some(text) = text(data) else { return };
     limit_pest();
+    fast_path_agrees(text);
     let mut sources = SourceMap::new();
     sources.add("fuzz.policy", text);
     match CompiledPolicy::compile(&sources) {
@@ -75,6 +76,55 @@ pub fn policy_parser(data: &[u8]) {
         }
     }
     fmt_round_trip(text);
+}
+
+/// The front end's fast path agrees with pest and the lowering
+/// (`src/policy/fast.rs`): when it reads a file, pest and the lowering read
+/// the same AST, spans included, without a diagnostic; when pest fails or the
+/// lowering reports a diagnostic, it gives up. It gives up on nothing else
+/// but conditions nested deeper than its bound, and pest's own limits (its
+/// call limit, set above, and its stack guard) are not the language's.
+pub fn fast_path_agrees(text: &str) {
+    use arnmap::internals::front;
+    let fast = front::parse_fast(text);
+    let (pest, diags) = front::parse_pest(text);
+    if diags.iter().any(|d| d.message.contains("limit reached")) {
+        return; // pest's call limit or stack guard, not a syntax error
+    }
+    let clean = pest.is_some() && diags.is_empty();
+    // A large file is read in pieces cut before an `org` that starts a line;
+    // a cut that is not between two org blocks gives up, never reads otherwise.
+    for pieces in [2, 3, 7] {
+        if let Some(file) = front::parse_fast_in_pieces(text, pieces) {
+            assert_eq!(
+                format!("{:?}", Some(file)),
+                format!("{fast:?}"),
+                "the fast path in {pieces} pieces reads otherwise"
+            );
+        }
+    }
+    match &fast {
+        Some(file) => {
+            assert!(
+                clean,
+                "the fast path read a text pest and the lowering reject: {:?}",
+                diags.iter().map(|d| &d.message).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                format!("{:?}", Some(file)),
+                format!("{pest:?}"),
+                "the fast path and pest + lower read different files"
+            );
+        }
+        None if clean => {
+            let nesting = text.matches('(').count() + text.matches("not").count();
+            assert!(
+                nesting > front::MAX_DEPTH as usize,
+                "the fast path gave up on a text pest and the lowering read cleanly"
+            );
+        }
+        None => {}
+    }
 }
 
 /// What a compiled policy means, rule by rule: org, id, pattern, effect,

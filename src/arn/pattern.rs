@@ -7,6 +7,7 @@
 //! A role-name pattern (normalised `…:sts::A:assumed-role/NAME`) is compared
 //! with the session-less form only ([`Pattern::names_role`]).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::arn::identity::{CallerIdentity, Form, FormKind, is_name_byte, is_path_byte};
@@ -179,9 +180,16 @@ struct Sections<'a> {
 }
 
 fn split(text: &str) -> Result<Sections<'_>, PatternError> {
-    let parts: Vec<&str> = text.splitn(6, ':').collect();
-    let [arn, partition, service, region, account, resource] = parts[..] else {
-        return Err(PatternError::Sections(parts.len()));
+    let mut parts = text.splitn(6, ':');
+    let (Some(arn), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(PatternError::Sections(text.splitn(6, ':').count()));
     };
     Ok(Sections {
         arn,
@@ -226,14 +234,12 @@ impl Pattern {
         let mut warnings = Vec::new();
         let (service, resource, rewrite) =
             normalise(s.service, s.resource, iam, sts, &mut warnings)?;
-        check_resource(&service, &resource)?;
+        check_resource(service, &resource)?;
         if resource.starts_with("user/") && user_wildcard_crosses_path(&resource) {
             warnings.push(PatternWarning::UserWildcardCrossesPath);
         }
-        let normalised = format!(
-            "{}:{}:{}:{}:{}:{}",
-            s.arn, s.partition, service, s.region, s.account, resource
-        );
+        // One allocation of the exact length (no growth, no shrink into the box).
+        let normalised = [s.arn, s.partition, service, s.region, s.account, &resource].join(":");
         let mut starts = [0u16; 5];
         let mut found = normalised.match_indices(':').map(|(i, _)| (i + 1) as u16);
         for slot in &mut starts {
@@ -518,13 +524,13 @@ fn account_can_match(account: &str) -> bool {
 /// `role/NAME` (a literal path dropped), `assumed-role/NAME/*` and
 /// `assumed-role/NAME` are all written `sts` + `assumed-role/NAME`, for a
 /// literal or a wildcard NAME without `/`.
-fn normalise(
-    service: &str,
-    resource: &str,
+fn normalise<'a>(
+    service: &'a str,
+    resource: &'a str,
     iam: bool,
     sts: bool,
     warnings: &mut Vec<PatternWarning>,
-) -> Result<(String, String, Rewrite), PatternError> {
+) -> Result<(&'a str, Cow<'a, str>, Rewrite), PatternError> {
     if iam && let Some(rest) = resource.strip_prefix("role/") {
         let (path, name) = match rest.rsplit_once('/') {
             Some((path, name)) => (Some(path), name),
@@ -540,8 +546,8 @@ fn normalise(
             });
         }
         return Ok((
-            "sts".into(),
-            format!("assumed-role/{name}"),
+            "sts",
+            Cow::Owned(["assumed-role/", name].concat()),
             Rewrite::RoleToSessionless,
         ));
     }
@@ -552,8 +558,8 @@ fn normalise(
         {
             check_role_name(resource, name)?;
             return Ok((
-                "sts".into(),
-                format!("assumed-role/{name}"),
+                "sts",
+                Cow::Owned(["assumed-role/", name].concat()),
                 Rewrite::SessionWildcardToSessionless,
             ));
         }
@@ -564,10 +570,10 @@ fn normalise(
             } else {
                 Rewrite::ServiceToSts
             };
-            return Ok(("sts".into(), resource.to_owned(), rewrite));
+            return Ok(("sts", Cow::Borrowed(resource), rewrite));
         }
     }
-    Ok((service.to_owned(), resource.to_owned(), Rewrite::None))
+    Ok((service, Cow::Borrowed(resource), Rewrite::None))
 }
 
 /// A literal role name must be valid; a wildcard one must be able to match

@@ -3,6 +3,7 @@
 //! indexes them). Every semantic error is reported
 //! with its span, all in one pass.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -27,20 +28,33 @@ pub(crate) struct Compiled {
 /// sources; warnings are returned with the rules.
 pub(crate) fn compile(sources: &SourceMap) -> Result<Compiled, Diagnostics> {
     let (files, mut diags) = crate::policy::parse_all(sources);
+    let decls: Vec<&ast::RuleDecl> = files
+        .iter()
+        .flat_map(|(_, file)| file.orgs.iter().flat_map(|org| org.rules.iter()))
+        .collect();
+    let mut prepared = prepare(&decls).into_iter().flatten();
+    let decls_len = decls.len();
+    drop(decls);
+    // At most one org per block (fewer when an org has several blocks).
+    let blocks = files.iter().map(|(_, file)| file.orgs.len()).sum();
     let mut compiler = Compiler {
         sources,
         diags: &mut diags,
-        orgs: Vec::new(),
-        org_ids: FxHashMap::default(),
-        rules: Vec::new(),
+        orgs: Vec::with_capacity(blocks),
+        org_ids: FxHashMap::with_capacity_and_hasher(blocks, Default::default()),
+        rules: Vec::with_capacity(decls_len),
+        line_hint: 0,
         names: FxHashMap::default(),
         regexes: FxHashMap::default(),
         globs: FxHashMap::default(),
     };
     for (_, file) in &files {
-        compiler.file(file);
+        compiler.file(file, &mut prepared);
     }
-    let Compiler { orgs, rules, .. } = compiler;
+    let Compiler {
+        mut orgs, rules, ..
+    } = compiler;
+    orgs.shrink_to_fit();
     diags.sort_by_key(|d| (d.span.source, d.span.start));
     if diags.iter().any(Diagnostic::is_error) {
         return Err(Diagnostics(diags));
@@ -58,6 +72,8 @@ struct Compiler<'a> {
     orgs: Vec<Org>,
     org_ids: FxHashMap<Box<str>, OrgId>,
     rules: Vec<Rule>,
+    /// The 0-based line of the last unnamed rule (rules come in order).
+    line_hint: usize,
     /// `(org, name)` → span of the first rule with that name.
     names: FxHashMap<(OrgId, Box<str>), Span>,
     /// Compiled regexes and globs by source, shared between rules.
@@ -65,12 +81,54 @@ struct Compiler<'a> {
     globs: FxHashMap<Box<str>, Arc<globset::GlobMatcher>>,
 }
 
+/// What compiling a rule needs from its own text alone: its pattern and its
+/// target, parsed (docs/semantics.md §2, §3.4). Every rule's is computed up
+/// front by [`prepare`], on several threads for a large policy; the
+/// diagnostics are made from them afterwards, in declaration order.
+struct Prepared {
+    pattern: Result<Pattern, PatternError>,
+    /// `None` for a deny.
+    target: Option<Result<Target, TargetError>>,
+}
+
+impl Prepared {
+    fn of(decl: &ast::RuleDecl) -> Prepared {
+        Prepared {
+            pattern: Pattern::parse(&decl.pattern.node),
+            target: match &decl.effect {
+                EffectDecl::Map { target } => Some(Target::parse(&target.node)),
+                EffectDecl::Deny => None,
+            },
+        }
+    }
+}
+
+/// Below this many rules a policy is prepared on the calling thread alone.
+const PARALLEL_MIN_RULES: usize = 20_000;
+
+/// [`Prepared::of`] every rule, in order: on several threads, over
+/// consecutive chunks of the rules, for a large policy.
+fn prepare(decls: &[&ast::RuleDecl]) -> Vec<Vec<Prepared>> {
+    let threads = crate::parallel::threads();
+    let run = |chunk: &[&ast::RuleDecl]| chunk.iter().map(|d| Prepared::of(d)).collect();
+    if threads < 2 || decls.len() < PARALLEL_MIN_RULES {
+        return vec![run(decls)];
+    }
+    let chunks: Vec<&[&ast::RuleDecl]> = decls.chunks(decls.len().div_ceil(threads)).collect();
+    crate::parallel::map(&chunks, |chunk| run(chunk))
+}
+
 impl Compiler<'_> {
-    fn file(&mut self, file: &ast::File) {
+    fn file(&mut self, file: &ast::File, prepared: &mut impl Iterator<Item = Prepared>) {
         for org in &file.orgs {
             let org_id = self.org_id(&org.id.node);
             for rule in &org.rules {
-                if let Some(rule) = self.rule(org_id, rule) {
+                // INVARIANT: `prepare` made one `Prepared` per rule, in this order.
+                let Some(ready) = prepared.next() else {
+                    debug_assert!(false, "fewer prepared rules than rules");
+                    return;
+                };
+                if let Some(rule) = self.rule(org_id, rule, ready) {
                     self.rules.push(rule);
                 }
             }
@@ -98,19 +156,24 @@ impl Compiler<'_> {
         org_id
     }
 
-    fn rule(&mut self, org: OrgId, decl: &ast::RuleDecl) -> Option<Rule> {
-        let pattern = self.pattern(&decl.pattern);
+    fn rule(&mut self, org: OrgId, decl: &ast::RuleDecl, ready: Prepared) -> Option<Rule> {
+        let pattern = self.pattern(&decl.pattern, ready.pattern);
         // `None`: the condition had errors; `Some(None)`: there is none.
         let condition = match &decl.condition {
             Some(expr) => self.expr(expr).map(Some),
             None => Some(None),
         };
-        let effect = match &decl.effect {
-            EffectDecl::Map { target } => self.target(target).map(Effect::Map),
-            EffectDecl::Deny => Some(Effect::Deny),
+        let effect = match (&decl.effect, ready.target) {
+            (EffectDecl::Map { target }, Some(parsed)) => {
+                self.target(target, parsed).map(Effect::Map)
+            }
+            (EffectDecl::Map { target }, None) => self
+                .target(target, Target::parse(&target.node))
+                .map(Effect::Map),
+            (EffectDecl::Deny, _) => Some(Effect::Deny),
         };
         if let Some(n) = &decl.name
-            && let Some(first) = self.names.get(&(org, n.node.as_str().into()))
+            && let Some(first) = self.names.get(&(org, (*n.node).into()))
         {
             let first = self
                 .sources
@@ -130,7 +193,7 @@ impl Compiler<'_> {
             return None;
         }
         if let Some(n) = &decl.name {
-            self.names.insert((org, n.node.as_str().into()), n.span);
+            self.names.insert((org, (*n.node).into()), n.span);
         }
         let (pattern, condition, effect) = (pattern?, condition?, effect?);
         if !decl.valid {
@@ -152,20 +215,25 @@ impl Compiler<'_> {
 
     /// The rule's `as NAME`, else where it is written. `None` only for a
     /// span outside every source, which the parser never produces.
-    fn rule_id(&self, decl: &ast::RuleDecl) -> Option<RuleId> {
+    fn rule_id(&mut self, decl: &ast::RuleDecl) -> Option<RuleId> {
         if let Some(name) = &decl.name {
-            return Some(RuleId::Named(name.node.as_str().into()));
+            return Some(RuleId::Named(name.node.into()));
         }
         let source = self.sources.get(decl.span.source)?;
-        let (line, _) = source.line_col(decl.span.start);
+        let line = source.line(decl.span.start, &mut self.line_hint);
         Some(RuleId::At {
             file: Arc::clone(&source.name),
             line,
         })
     }
 
-    fn pattern(&mut self, text: &Spanned<String>) -> Option<Pattern> {
-        match Pattern::parse(&text.node) {
+    /// The diagnostics of a parsed pattern (`parsed` is `Pattern::parse(text)`).
+    fn pattern(
+        &mut self,
+        text: &Spanned<Cow<'_, str>>,
+        parsed: Result<Pattern, PatternError>,
+    ) -> Option<Pattern> {
+        match parsed {
             Ok(pattern) => {
                 for warning in pattern.warnings() {
                     self.diags.push(pattern_warning(warning, text));
@@ -195,8 +263,13 @@ impl Compiler<'_> {
         }
     }
 
-    fn target(&mut self, text: &Spanned<String>) -> Option<Target> {
-        match Target::parse(&text.node) {
+    /// The diagnostic of a parsed target (`parsed` is `Target::parse(text)`).
+    fn target(
+        &mut self,
+        text: &Spanned<Cow<'_, str>>,
+        parsed: Result<Target, TargetError>,
+    ) -> Option<Target> {
+        match parsed {
             Ok(target) => Some(target),
             Err(error) => {
                 let (code, help) = match &error {
@@ -239,16 +312,12 @@ impl Compiler<'_> {
             }
             Expr::Not(inner) => Condition::Not(Box::new(self.expr(inner)?)),
             Expr::Compare(cmp) => {
-                let one = |operand: &Operand| match operand {
-                    Operand::Str(s) => Some(s.clone()),
-                    Operand::List(_) => None,
-                };
                 let test = match (cmp.operator.node, &cmp.operand) {
                     (Operator::In, Operand::List(items)) => {
-                        Test::In(items.node.iter().map(|s| s.node.as_str().into()).collect())
+                        Test::In(items.node.iter().map(|s| (*s.node).into()).collect())
                     }
-                    (Operator::Eq, o) => Test::Eq(one(o)?.node.into()),
-                    (Operator::Ne, o) => Test::Ne(one(o)?.node.into()),
+                    (Operator::Eq, o) => Test::Eq((*one(o)?.node).into()),
+                    (Operator::Ne, o) => Test::Ne((*one(o)?.node).into()),
                     (Operator::Matches, o) => {
                         let s = one(o)?;
                         let compiled = shared(&mut self.globs, &s.node, condition::compile_glob);
@@ -300,7 +369,7 @@ impl Compiler<'_> {
             Ok(identity) => Some(TestCase {
                 org,
                 identity,
-                region: decl.region.as_ref().map(|r| r.node.clone()),
+                region: decl.region.as_ref().map(|r| r.node.clone().into_owned()),
                 expect: decl.expect.node.clone(),
                 span: decl.span,
             }),
@@ -316,7 +385,15 @@ impl Compiler<'_> {
     }
 }
 
-fn pattern_warning(warning: &PatternWarning, text: &Spanned<String>) -> Diagnostic {
+/// The operand's one string (`None` for a list).
+fn one<'a, 's>(operand: &'a Operand<'s>) -> Option<&'a Spanned<Cow<'s, str>>> {
+    match operand {
+        Operand::Str(s) => Some(s),
+        Operand::List(_) => None,
+    }
+}
+
+fn pattern_warning(warning: &PatternWarning, text: &Spanned<Cow<'_, str>>) -> Diagnostic {
     match warning {
         PatternWarning::RolePathIgnored { path } => Diagnostic::warning(
             Code::RolePathIgnored,
@@ -348,4 +425,46 @@ fn shared<T, E>(
     let compiled = Arc::new(compile(source)?);
     cache.insert(source.into(), Arc::clone(&compiled));
     Ok(compiled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::source::SourceId;
+
+    /// A policy large enough to be prepared on several threads: every rule's
+    /// pattern and target (good ones and bad ones, maps and denies) come
+    /// back in declaration order, as one thread would have made them.
+    #[test]
+    fn parallel_preparation_keeps_declaration_order() {
+        let mut text = String::from("org \"o\" {\n");
+        for i in 0..PARALLEL_MIN_RULES + 1_234 {
+            match i % 4 {
+                0 => text.push_str(&format!(
+                    "map \"arn:aws:sts::{:012}:assumed-role/r{i}\" to \"u{i}@example.com\"\n",
+                    i
+                )),
+                1 => text.push_str(&format!("deny \"arn:aws:iam::*:user/u{i}\"\n")),
+                2 => text.push_str(&format!("map \"arn:aws:s3:::b{i}\" to \"{{bad{i}}}\"\n")),
+                _ => text.push_str(&format!(
+                    "map \"arn:aws:iam::{:012}:role/p/r{i}\" to \"{{session}}-{i}\"\n",
+                    i
+                )),
+            }
+        }
+        text.push('}');
+        let file = crate::policy::fast::parse(SourceId(0), &text).expect("the fast path reads it");
+        let decls: Vec<&ast::RuleDecl> = file.orgs.iter().flat_map(|o| o.rules.iter()).collect();
+        let parts = prepare(&decls);
+        if std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get) > 1 {
+            assert!(parts.len() > 1, "prepared on one thread");
+        }
+        let parallel: Vec<Prepared> = parts.into_iter().flatten().collect();
+        assert_eq!(parallel.len(), decls.len());
+        for (decl, got) in decls.iter().zip(&parallel) {
+            let want = Prepared::of(decl);
+            assert_eq!(format!("{:?}", got.pattern), format!("{:?}", want.pattern));
+            assert_eq!(format!("{:?}", got.target), format!("{:?}", want.target));
+        }
+    }
 }

@@ -132,7 +132,7 @@ impl<'p> Context<'p> {
         let mut org_decls = Vec::new();
         for (_, file) in &files {
             for org in &file.orgs {
-                org_decls.push((org.id.node.clone(), org.id.span, org.span));
+                org_decls.push((org.id.node.to_string(), org.id.span, org.span));
                 for rule in &org.rules {
                     pattern_spans.insert(rule.span, rule.pattern.span);
                     if let ast::EffectDecl::Map { target } = &rule.effect {

@@ -1,5 +1,7 @@
 //! Lowering pest pairs into the typed AST, collecting every error with its span.
 
+use std::borrow::Cow;
+
 use pest::iterators::Pair;
 
 use super::ast::{
@@ -12,7 +14,11 @@ use crate::rule::condition::{Attribute, Operator};
 
 /// Lowers a `policy` pair. Items with errors are dropped and their
 /// diagnostics pushed; the rest of the file is still lowered.
-pub fn lower(source: SourceId, policy: Pair<'_, Rule>, diags: &mut Vec<Diagnostic>) -> File {
+pub fn lower<'i>(
+    source: SourceId,
+    policy: Pair<'i, Rule>,
+    diags: &mut Vec<Diagnostic>,
+) -> File<'i> {
     let mut lowerer = Lowerer { source, diags };
     let orgs = policy
         .into_inner()
@@ -52,6 +58,15 @@ fn meaningful(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
     })
 }
 
+/// [`unescape`], borrowing the body when it has no backslash.
+pub fn unescape_cow(body: &str) -> Cow<'_, str> {
+    if body.contains('\\') {
+        Cow::Owned(unescape(body))
+    } else {
+        Cow::Borrowed(body)
+    }
+}
+
 /// Unescapes a string body: `\"` → `"`, `\\` → `\`, other backslashes kept.
 pub fn unescape(body: &str) -> String {
     let mut out = String::with_capacity(body.len());
@@ -87,22 +102,22 @@ impl Lowerer<'_> {
         Span::new(self.source, s.start(), s.end())
     }
 
-    fn string(&self, pair: Pair<'_, Rule>) -> Spanned<String> {
+    fn string<'i>(&self, pair: Pair<'i, Rule>) -> Spanned<Cow<'i, str>> {
         let span = self.span(&pair);
         let body = pair.into_inner().next().map_or("", |b| b.as_str());
         Spanned {
-            node: unescape(body),
+            node: unescape_cow(body),
             span,
         }
     }
 
-    fn org(&mut self, pair: Pair<'_, Rule>) -> Org {
+    fn org<'i>(&mut self, pair: Pair<'i, Rule>) -> Org<'i> {
         let span = self.span(&pair);
         let mut inner = meaningful(pair);
         let id = match inner.next() {
             Some(p) => self.string(p),
             None => Spanned {
-                node: String::new(),
+                node: Cow::Borrowed(""),
                 span,
             },
         };
@@ -130,7 +145,7 @@ impl Lowerer<'_> {
         org
     }
 
-    fn rule(&mut self, pair: Pair<'_, Rule>) -> Option<RuleDecl> {
+    fn rule<'i>(&mut self, pair: Pair<'i, Rule>) -> Option<RuleDecl<'i>> {
         let span = self.span(&pair);
         let is_map = pair.as_rule() == Rule::map_rule;
         let mut strings = Vec::new();
@@ -144,8 +159,8 @@ impl Lowerer<'_> {
                     name = meaningful(part)
                         .find(|p| p.as_rule() == Rule::rule_id)
                         .map(|p| Spanned {
-                            node: p.as_str().to_owned(),
                             span: self.span(&p),
+                            node: p.as_str(),
                         });
                 }
                 Rule::when_clause => {
@@ -177,13 +192,13 @@ impl Lowerer<'_> {
     }
 
     /// Lowers `condition`, `conjunction` or `negation`; `None` after an error.
-    fn condition(&mut self, pair: Pair<'_, Rule>) -> Option<Expr> {
+    fn condition<'i>(&mut self, pair: Pair<'i, Rule>) -> Option<Expr<'i>> {
         match pair.as_rule() {
             Rule::condition | Rule::conjunction => {
                 let or = pair.as_rule() == Rule::condition;
-                let parts: Vec<Option<Expr>> =
+                let parts: Vec<Option<Expr<'i>>> =
                     meaningful(pair).map(|p| self.condition(p)).collect();
-                let mut parts: Vec<Expr> = parts.into_iter().collect::<Option<_>>()?;
+                let mut parts: Vec<Expr<'i>> = parts.into_iter().collect::<Option<_>>()?;
                 if parts.len() == 1 {
                     return parts.pop();
                 }
@@ -214,7 +229,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn comparison(&mut self, pair: Pair<'_, Rule>) -> Option<Comparison> {
+    fn comparison<'i>(&mut self, pair: Pair<'i, Rule>) -> Option<Comparison<'i>> {
         let mut parts = meaningful(pair);
         let (attr_pair, op_pair, operand_pair) = (parts.next()?, parts.next()?, parts.next()?);
         let attribute = self.attribute(&attr_pair);
@@ -339,7 +354,7 @@ impl Lowerer<'_> {
         })
     }
 
-    fn test(&mut self, pair: Pair<'_, Rule>) -> Option<TestDecl> {
+    fn test<'i>(&mut self, pair: Pair<'i, Rule>) -> Option<TestDecl<'i>> {
         let span = self.span(&pair);
         let mut arn = None;
         let (mut user_id, mut region) = (None, None);
@@ -362,7 +377,7 @@ impl Lowerer<'_> {
                     let node = match inner.as_rule() {
                         Rule::kw_deny => Expectation::Deny,
                         Rule::kw_none => Expectation::NoMatch,
-                        _ => Expectation::User(self.string(inner).node),
+                        _ => Expectation::User(self.string(inner).node.into_owned()),
                     };
                     expect = Some(Spanned { node, span: e_span });
                 }

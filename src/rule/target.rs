@@ -122,6 +122,14 @@ pub enum RenderError {
 impl Target {
     /// Parses a target, checking placeholders and (for literals) validity.
     pub fn parse(text: &str) -> Result<Target, TargetError> {
+        // Without a brace the text is one literal piece (the common case,
+        // docs/semantics.md §3.4): check it without building the pieces.
+        if !text.contains(['{', '}']) {
+            if !is_account_identifier(text) {
+                return Err(TargetError::Invalid(text.to_owned()));
+            }
+            return Ok(Target::Literal(text.into()));
+        }
         let mut pieces = Vec::new();
         let mut rest = text;
         let mut offset = 0;
@@ -310,5 +318,18 @@ mod tests {
             Target::parse("not an id"),
             Err(TargetError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(
+            Target::parse("alice@myorg.com"),
+            Ok(Target::Literal("alice@myorg.com".into()))
+        );
+        assert_eq!(Target::parse(""), Err(TargetError::Invalid(String::new())));
+        assert_eq!(
+            Target::parse("a b"),
+            Err(TargetError::Invalid("a b".into()))
+        );
     }
 }

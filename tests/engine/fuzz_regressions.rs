@@ -5,7 +5,7 @@
 
 #[path = "../../fuzz/src/lib.rs"]
 #[allow(dead_code)]
-mod arnmap_fuzz;
+pub(crate) mod arnmap_fuzz;
 
 use std::path::Path;
 

@@ -13,6 +13,7 @@
 )]
 
 mod equivalence;
+mod fast_parser;
 mod fmt;
 mod fuzz_regressions;
 mod lint_codes;
