@@ -121,9 +121,9 @@ fn wait_checked(url: &str) -> Value {
     panic!("the stored mappings were never checked");
 }
 
-/// Stores `n` literal mappings in `org` directly (one transaction), as if
-/// written through the API earlier.
-fn seed(data: &Path, org: &str, n: usize) {
+/// Stores `n` literal mappings of users under `path` (`""` or `a/b/`) in
+/// `org` directly (one transaction), as if written through the API earlier.
+fn seed(data: &Path, org: &str, n: usize, path: &str) {
     drop(arnmap::service::Store::open(data).unwrap());
     let mut conn = rusqlite::Connection::open(data.join("arnmap.sqlite3")).unwrap();
     let has_seq = conn
@@ -146,7 +146,7 @@ fn seed(data: &Path, org: &str, n: usize) {
                 format!("00000000-0000-4000-9000-{i:012}"),
                 org,
                 format!("seed{i}@example.com"),
-                format!("arn:aws:iam::123456789012:user/seed-{i}")
+                format!("arn:aws:iam::123456789012:user/{path}seed-{i}")
             ],
         )
         .unwrap();
@@ -285,7 +285,10 @@ fn a_write_past_its_deadline_is_not_written() {
     let policies = write_policy(&dir);
     let data = dir.join("data");
     let keys = create_keys(&data, ORG, RW);
-    seed(&data, ORG, 12_000);
+    // Every write compiles the org's mappings: long ones (a 400-byte user
+    // path; IAM allows 512), so that compiling them takes longer than the
+    // deadline even on the fast path (docs/semantics.md §4.1).
+    seed(&data, ORG, 12_000, &format!("{}/", "p".repeat(400)));
     let config = dir.join("serve.ron");
     std::fs::write(&config, "(limits: (request_timeout_secs: 1))").unwrap();
     let mut extra = no_sts();
@@ -449,7 +452,7 @@ fn write_latency() {
         let policies = write_policy(&dir);
         let data = dir.join("data");
         let keys = create_keys(&data, ORG, RW);
-        seed(&data, ORG, n);
+        seed(&data, ORG, n, "");
         let started = Instant::now();
         let server = Server::start(&data, &policies, &no_sts());
         let listen = started.elapsed();
