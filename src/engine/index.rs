@@ -822,6 +822,48 @@ mod tests {
     use super::*;
     use crate::arn::identity::CallerIdentity;
 
+    /// The filter never rejects a key it holds, and passes few others.
+    #[test]
+    fn the_filter_holds_every_key_and_few_others() {
+        let keys: Vec<u64> = (0..100_000u64)
+            .map(|i| key(scope_seed(1, FormKind::User, i), EXACT, text_hash(b"x")))
+            .collect();
+        let mut filter = Filter::with_keys(keys.len());
+        for &k in &keys {
+            filter.insert(k);
+        }
+        assert!(keys.iter().all(|&k| filter.may_hold(k)));
+        let others = (0..100_000u64)
+            .map(|i| key(scope_seed(2, FormKind::User, i), EXACT, text_hash(b"x")))
+            .filter(|&k| filter.may_hold(k))
+            .count();
+        assert!(others < 2_000, "{others} of 100000 absent keys passed");
+        assert!(
+            Filter::with_keys(0).may_hold(7),
+            "an empty filter holds no word to reject with"
+        );
+    }
+
+    /// Every org is found by its id, an unknown id is not, and two ids with
+    /// one hash are told apart by the name check.
+    #[test]
+    fn orgs_are_found_by_id_and_only_by_it() {
+        let names: Vec<String> = (0..5_000).map(|i| format!("org-{i}")).collect();
+        let index = Index::build(&[], names.iter().map(String::as_str));
+        let name_of = |org: OrgId| names.get(org as usize).map(String::as_str);
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(index.find_org(name, name_of), Some(i as OrgId));
+        }
+        assert_eq!(index.find_org("org-5000", name_of), None);
+        // A name check that refuses every org: nothing is found, even where
+        // the hash matches.
+        assert_eq!(index.find_org("org-7", |_| Some("other")), None);
+        assert_eq!(
+            Index::build(&[], std::iter::empty()).find_org("o", name_of),
+            None
+        );
+    }
+
     /// The tail word is the bytes it names, whatever the text's length.
     #[test]
     fn tail_words_are_the_last_bytes() {
