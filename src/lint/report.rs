@@ -42,13 +42,13 @@ pub fn records(sources: &SourceMap, diagnostics: &[Diagnostic]) -> Vec<Record> {
             Record {
                 code: d.code.as_str(),
                 severity: d.severity,
-                message: d.message.clone(),
+                message: d.message.to_string(),
                 file: source.map_or(String::new(), |s| s.name.to_string()),
                 line,
                 column,
                 end_line,
                 end_column,
-                help: d.help.clone(),
+                help: d.help.as_deref().map(str::to_owned),
                 rule: d.rule.clone(),
             }
         })

@@ -1,6 +1,7 @@
 //! Located diagnostics: every syntax and semantic problem in a policy, with a
 //! stable code, the span it is about and a line of help.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
@@ -136,21 +137,22 @@ pub struct Diagnostic {
     pub code: Code,
     /// Error, warning or note.
     pub severity: Severity,
-    /// What is wrong.
-    pub message: String,
+    /// What is wrong (borrowed when it is a fixed text: a policy with many
+    /// rules of one warned-about shape keeps no copy per rule).
+    pub message: Cow<'static, str>,
     /// Where.
     pub span: Span,
     /// A short label under the underlined span.
-    pub label: Option<String>,
+    pub label: Option<Cow<'static, str>>,
     /// What to do about it.
-    pub help: Option<String>,
+    pub help: Option<Cow<'static, str>>,
     /// The rule concerned, if any.
     pub rule: Option<String>,
 }
 
 impl Diagnostic {
     /// An error diagnostic.
-    pub fn error(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn error(code: Code, span: Span, message: impl Into<Cow<'static, str>>) -> Diagnostic {
         Diagnostic {
             code,
             severity: Severity::Error,
@@ -163,7 +165,7 @@ impl Diagnostic {
     }
 
     /// A warning diagnostic.
-    pub fn warning(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn warning(code: Code, span: Span, message: impl Into<Cow<'static, str>>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(code, span, message)
@@ -171,7 +173,7 @@ impl Diagnostic {
     }
 
     /// A note diagnostic.
-    pub fn note(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn note(code: Code, span: Span, message: impl Into<Cow<'static, str>>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Note,
             ..Diagnostic::error(code, span, message)
@@ -179,13 +181,13 @@ impl Diagnostic {
     }
 
     /// Adds a help line.
-    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+    pub fn with_help(mut self, help: impl Into<Cow<'static, str>>) -> Diagnostic {
         self.help = Some(help.into());
         self
     }
 
     /// Adds a label under the span.
-    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+    pub fn with_label(mut self, label: impl Into<Cow<'static, str>>) -> Diagnostic {
         self.label = Some(label.into());
         self
     }
@@ -213,7 +215,7 @@ impl Diagnostic {
             Severity::Note => miette::Severity::Advice,
         };
         let (len, start) = (self.span.range().len(), self.span.start as usize);
-        let label = LabeledSpan::new(self.label.clone(), start, len);
+        let label = LabeledSpan::new(self.label.as_deref().map(str::to_owned), start, len);
         let mut diag = MietteDiagnostic::new(self.message.clone())
             .with_code(self.code.as_str())
             .with_severity(severity)
