@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::arn::identity::{CallerIdentity, Form, FormKind, is_name_byte, is_path_byte};
 use crate::arn::partition::{Partition, PartitionNames};
@@ -124,9 +125,19 @@ pub enum Literal<T> {
 }
 
 /// A parsed, normalised pattern.
-#[derive(Clone, PartialEq, Eq, Hash)]
+///
+/// Equal patterns compare and hash equal whether their text is their own or
+/// a range of the policy source it was written in.
+#[derive(Clone)]
 pub struct Pattern {
-    text: Box<str>,
+    /// The normalised text is `text[text_start..text_start + text_len]`:
+    /// either a text of its own, or — for a pattern compiled from a policy
+    /// and written there exactly as normalised (most are) — the policy
+    /// source itself, which the compiled policy keeps anyway
+    /// ([`Pattern::share_text`]): no copy per rule.
+    text: Arc<str>,
+    text_start: u32,
+    text_len: u32,
     /// Byte offsets where sections 1..=5 start (after each `:`).
     starts: [u16; 5],
     literal_len: u16,
@@ -160,13 +171,75 @@ pub struct Pattern {
 
 impl fmt::Debug for Pattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Pattern({:?})", self.text)
+        write!(f, "Pattern({:?})", self.as_str())
+    }
+}
+
+impl Pattern {
+    /// Everything but where the text is kept.
+    #[allow(clippy::type_complexity)]
+    fn key(
+        &self,
+    ) -> (
+        &str,
+        [u16; 5],
+        u16,
+        u8,
+        u8,
+        bool,
+        Rewrite,
+        &[PatternWarning],
+        (u16, u16),
+        Option<Partition>,
+    ) {
+        (
+            self.as_str(),
+            self.starts,
+            self.literal_len,
+            self.wild_sections,
+            self.kinds,
+            self.names_role,
+            self.rewrite,
+            self.warnings(),
+            (self.resource_head, self.resource_tail),
+            self.partition,
+        )
+    }
+
+    /// Keeps the text as a range of `source` (a policy source the pattern
+    /// was written in, from byte `start`) when it reads there exactly as
+    /// normalised, instead of a copy of its own. Returns whether it did.
+    pub(crate) fn share_text(&mut self, source: &Arc<str>, start: usize) -> bool {
+        let len = self.text_len as usize;
+        if source.get(start..start + len) != Some(self.as_str()) {
+            return false;
+        }
+        let Ok(start) = u32::try_from(start) else {
+            return false;
+        };
+        self.text = Arc::clone(source);
+        self.text_start = start;
+        true
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Pattern {}
+
+impl std::hash::Hash for Pattern {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
     }
 }
 
 impl fmt::Display for Pattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(self.as_str())
     }
 }
 
@@ -247,6 +320,8 @@ impl Pattern {
         }
         let mut pattern = Pattern {
             literal_len: wildcard::literal_len(&normalised) as u16,
+            text_start: 0,
+            text_len: normalised.len() as u32,
             text: normalised.into(),
             starts,
             wild_sections: 0,
@@ -371,7 +446,10 @@ impl Pattern {
 
     /// The normalised pattern text.
     pub fn as_str(&self) -> &str {
-        &self.text
+        let start = self.text_start as usize;
+        self.text
+            .get(start..start + self.text_len as usize)
+            .unwrap_or_default()
     }
 
     /// The number of literal (non-wildcard) characters, the first specificity key.
@@ -404,9 +482,9 @@ impl Pattern {
         };
         let end = match self.starts.get(i) {
             Some(&next) => usize::from(next).saturating_sub(1),
-            None => self.text.len(),
+            None => self.text_len as usize,
         };
-        self.text.get(start..end).unwrap_or_default()
+        self.as_str().get(start..end).unwrap_or_default()
     }
 
     /// The first section (normally `arn`).

@@ -234,9 +234,15 @@ impl Compiler<'_> {
         parsed: Result<Pattern, PatternError>,
     ) -> Option<Pattern> {
         match parsed {
-            Ok(pattern) => {
+            Ok(mut pattern) => {
                 for warning in pattern.warnings() {
                     self.diags.push(pattern_warning(warning, text));
+                }
+                // Written as normalised (most patterns): keep the text as a
+                // range of the source (its span includes the quotes), which
+                // the compiled policy keeps anyway.
+                if let Some(source) = self.sources.get(text.span.source) {
+                    pattern.share_text(&source.text, text.span.start as usize + 1);
                 }
                 Some(pattern)
             }
