@@ -132,8 +132,10 @@ fn org_hash(id: &str) -> u64 {
     h ^ (h >> 29)
 }
 
-/// The slot an org hash starts probing at.
-fn org_home(hash: u64, len: usize) -> usize {
+/// Where `hash` falls in `0..len` (Lemire's multiply-shift range reduction,
+/// from the hash's high bits): the first slot or word of the org table, the
+/// key table and the filter.
+fn reduce(hash: u64, len: usize) -> usize {
     ((u128::from(hash) * len as u128) >> 64) as usize
 }
 
@@ -178,9 +180,9 @@ impl Table {
         }
     }
 
-    /// The slot a key starts probing at (Lemire's multiply-shift range reduction).
+    /// The slot a key starts probing at.
     fn home(&self, key: u64) -> usize {
-        ((u128::from(key) * self.slots.len() as u128) >> 64) as usize
+        reduce(key, self.slots.len())
     }
 
     /// Files a key. INVARIANT: [`Table::with_keys`] made room for every key
@@ -225,7 +227,7 @@ impl Filter {
     /// The word a key's bits are in (from the key's middle bits; the table
     /// position uses its high bits, the tag its low ones).
     fn word(&self, key: u64) -> usize {
-        ((u128::from(key.rotate_left(24)) * self.words.len() as u128) >> 64) as usize
+        reduce(key.rotate_left(24), self.words.len())
     }
 
     fn bits(key: u64) -> u64 {
@@ -449,12 +451,12 @@ impl Index {
             // were it not, filing the rule under "any account" keeps it a
             // candidate for every caller rather than for none.
             let (account, scope) = match pattern.literal_account() {
-                Literal::Exact(a) => match a.parse::<u64>() {
-                    Ok(account) => (account, 0),
-                    Err(_) => {
+                Literal::Exact(a) => match parse_account(a) {
+                    WILD_ACCOUNT => {
                         debug_assert!(false, "literal account {a:?} is not 12 digits");
                         (WILD_ACCOUNT, 1)
                     }
+                    account => (account, 0),
                 },
                 Literal::Wild => (WILD_ACCOUNT, 1),
             };
@@ -567,7 +569,7 @@ impl Index {
         let n = org_table.len();
         for (org, id) in org_ids.enumerate() {
             let hash = org_hash(id);
-            let mut i = org_home(hash, n);
+            let mut i = reduce(hash, n);
             for _ in 0..n {
                 match org_table.get_mut(i) {
                     Some(slot) if slot.org == OrgId::MAX => {
@@ -792,7 +794,7 @@ impl Index {
     ) -> Option<OrgId> {
         let n = self.org_table.len();
         let hash = org_hash(id);
-        let mut i = org_home(hash, n);
+        let mut i = reduce(hash, n);
         for _ in 0..n {
             let slot = self.org_table.get(i)?;
             if slot.org == OrgId::MAX {
