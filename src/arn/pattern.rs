@@ -428,6 +428,13 @@ impl Pattern {
         form: &Form<'_>,
     ) -> bool {
         debug_assert!(self.fits_form_kind(form.kind));
+        self.sections_match(partition, account, form)
+    }
+
+    /// Every section but the service against a form: the resource, account
+    /// and partition, and any wildcard `arn` or region section (a literal one
+    /// is `arn` or empty: `parse` rejects any other).
+    fn sections_match(&self, partition: Partition, account: &str, form: &Form<'_>) -> bool {
         self.resource_matches(form.resource)
             && self.account_matches(account)
             && self.partition_matches(partition)
@@ -563,15 +570,8 @@ impl Pattern {
         if self.names_role && form.kind == FormKind::AssumedRole {
             return false;
         }
-        let service = form.service().as_str();
-        // A literal `arn` or region section is `arn` or empty: `parse`
-        // rejects any other, so only wildcard ones need comparing.
-        self.resource_matches(form.resource)
-            && self.section_matches(4, account)
-            && self.section_matches(2, service)
-            && self.section_matches(1, partition.as_str())
-            && (self.wild_sections & (1 << 3) == 0 || wildcard::matches(self.region(), ""))
-            && (self.wild_sections & 1 == 0 || wildcard::matches(self.arn_section(), "arn"))
+        self.section_matches(2, form.service().as_str())
+            && self.sections_match(partition, account, form)
     }
 
     /// docs/semantics.md §2's definition: does the pattern match at least one form of the caller?
