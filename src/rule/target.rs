@@ -248,28 +248,61 @@ pub fn is_uuid(s: &str) -> bool {
         })
 }
 
-/// `local@domain.tld` with a conservative character set.
+/// `local@domain.tld` with a conservative character set: a local part of 1
+/// to 64 letters, digits or `._%+-`, neither starting nor ending with `.` and
+/// without `..`; a domain of at most 253 bytes and at least two labels, each
+/// 1 to 63 letters, digits or inner `-`. One pass over the bytes: a mapped
+/// template's rendered target is checked with it on every decision.
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
+    let bytes = s.as_bytes();
+    let Some(at) = bytes.iter().position(|&b| b == b'@') else {
         return false;
     };
-    let local_ok = (1..=64).contains(&local.len())
-        && local
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..");
-    // At least two labels, each 1 to 63 letters, digits or inner `-`.
-    let domain_ok = domain.contains('.')
-        && domain.len() <= 253
-        && domain.split('.').all(|l| {
-            (1..=63).contains(&l.len())
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        });
-    local_ok && domain_ok
+    let (local, domain) = bytes.split_at(at);
+    is_email_local(local) && domain.get(1..).is_some_and(is_email_domain)
+}
+
+fn is_email_local(local: &[u8]) -> bool {
+    if !(1..=64).contains(&local.len())
+        || local.first() == Some(&b'.')
+        || local.last() == Some(&b'.')
+    {
+        return false;
+    }
+    let mut after_dot = false;
+    local.iter().all(|&b| {
+        let dot = b == b'.';
+        let ok = (b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-'))
+            && !(dot && after_dot);
+        after_dot = dot;
+        ok
+    })
+}
+
+fn is_email_domain(domain: &[u8]) -> bool {
+    if domain.len() > 253 {
+        return false;
+    }
+    let mut dots = 0;
+    let mut label = 0;
+    let mut last = b'.';
+    for &b in domain {
+        if b == b'.' {
+            if label == 0 || last == b'-' {
+                return false;
+            }
+            dots += 1;
+            label = 0;
+        } else {
+            if !(b.is_ascii_alphanumeric() || b == b'-') || (label == 0 && b == b'-') || label == 63
+            {
+                return false;
+            }
+            label += 1;
+        }
+        last = b;
+    }
+    dots > 0 && label > 0 && last != b'-'
 }
 
 /// A letter or digit, then up to 63 letters, digits, `.`, `_` or `-`.
@@ -277,12 +310,64 @@ pub fn is_handle(s: &str) -> bool {
     let mut bytes = s.bytes();
     bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
         && s.len() <= 64
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The email check as its definition reads (splits and substring
+    /// searches), to hold the one-pass check to.
+    fn is_email_by_definition(s: &str) -> bool {
+        let Some((local, domain)) = s.split_once('@') else {
+            return false;
+        };
+        let local_ok = (1..=64).contains(&local.len())
+            && local
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..");
+        let domain_ok = domain.contains('.')
+            && domain.len() <= 253
+            && domain.split('.').all(|l| {
+                (1..=63).contains(&l.len())
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            });
+        local_ok && domain_ok
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+        /// The one-pass email check agrees with its definition, on short
+        /// strings of the characters that matter and on long runs of them.
+        #[test]
+        fn the_email_check_agrees_with_its_definition(
+            s in "[a.\\-_%+@Z9 ]{0,24}",
+            local in "[a.\\-_%+Z9]{0,8}",
+            domain in "[a.\\-Z9@]{0,10}",
+            near_local in "[a.]{1,6}",
+            near_domain in "[a\\-]{0,3}(\\.[a\\-]{0,3}){0,2}",
+            run in 0usize..80,
+            at in 0usize..4,
+        ) {
+            prop_assert_eq!(is_email(&s), is_email_by_definition(&s), "{:?}", s);
+            let shaped = format!("{local}@{domain}");
+            prop_assert_eq!(is_email(&shaped), is_email_by_definition(&shaped), "{:?}", shaped);
+            // Near the edges: dots in the local part, dashes in the labels.
+            let near = format!("{near_local}@{near_domain}");
+            prop_assert_eq!(is_email(&near), is_email_by_definition(&near), "{:?}", near);
+            let long = format!("{}{}{}.c", "a".repeat(run), ["@", "@x.", "", "@-"][at], "b".repeat(run));
+            prop_assert_eq!(is_email(&long), is_email_by_definition(&long), "{:?}", long);
+            let labels = format!("a@{}.{}", "b".repeat(run), "c".repeat(250 - run));
+            prop_assert_eq!(is_email(&labels), is_email_by_definition(&labels), "{:?}", labels);
+        }
+    }
 
     #[test]
     fn identifiers() {
