@@ -319,15 +319,35 @@ fn text_hash(text: &[u8]) -> u64 {
 /// A caller's account as a number ([`WILD_ACCOUNT`], which no rule's
 /// literal account is, if it is not 12 digits).
 fn parse_account(account: &str) -> u64 {
-    if account.len() != 12 {
+    let bytes = account.as_bytes();
+    if bytes.len() != 12 {
         return WILD_ACCOUNT;
     }
-    account
-        .bytes()
-        .try_fold(0u64, |n, b| {
-            b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
-        })
-        .unwrap_or(WILD_ACCOUNT)
+    // Digits 0–7 and 4–11 as two overlapping little-endian words.
+    match (
+        bytes.get(..8).and_then(eight_digits),
+        bytes.get(4..).and_then(eight_digits),
+    ) {
+        (Some(high), Some(low)) => high * 10_000 + low % 10_000,
+        _ => WILD_ACCOUNT,
+    }
+}
+
+/// Eight ASCII digits as their decimal value, a few operations on one word
+/// (SWAR) instead of a loop; `None` if a byte is not a digit.
+fn eight_digits(bytes: &[u8]) -> Option<u64> {
+    const LOW: u64 = 0x0F0F_0F0F_0F0F_0F0F;
+    let w = word(bytes);
+    let digits = w & LOW;
+    // Every byte is 0x30..=0x39: its high nibble is 3 and its low one plus 6
+    // does not carry into the next nibble.
+    if w & !LOW != 0x3030_3030_3030_3030 || (digits + 0x0606_0606_0606_0606) & !LOW != 0 {
+        return None;
+    }
+    // The first digit is the lowest byte: combine pairs, then quads, then halves.
+    let pairs = (digits * 10 + (digits >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let quads = (pairs * 100 + (pairs >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((quads * 10_000 + (quads >> 32)) & 0xFFFF_FFFF)
 }
 
 /// What a key is scoped by: the org, the form kind and the account (or
@@ -430,6 +450,141 @@ struct Pending {
     form: FormKind,
     scope: usize,
     keys: SmallVec<[(u8, u64); 3]>,
+}
+
+/// The most keys a lookup collects before probing the table for them (it
+/// probes and goes on when full, so a caller may make any number).
+const BATCH: usize = 16;
+
+/// One form of a caller in its two account scopes (`[literal, any]`): which
+/// key shapes each uses, and each one's seed.
+struct Scopes {
+    masks: [u64; 2],
+    seeds: [u64; 2],
+    /// The form's position among the caller's forms (the candidates' tag).
+    form: u32,
+}
+
+impl Scopes {
+    fn union(&self) -> u64 {
+        self.masks[0] | self.masks[1]
+    }
+}
+
+/// The keys of one lookup that passed the filter, probed a batch at a time.
+struct Probes<'i> {
+    index: &'i Index,
+    keys: [(u64, u32); BATCH],
+    len: usize,
+}
+
+impl Probes<'_> {
+    /// Keeps a key for probing if the filter may hold it.
+    #[inline]
+    fn add(&mut self, key: u64, form: u32, out: &mut SmallVec<[u32; 16]>) {
+        if !self.index.filter.may_hold(key) {
+            return;
+        }
+        if self.len == BATCH {
+            self.flush(out);
+        }
+        if let Some(slot) = self.keys.get_mut(self.len) {
+            *slot = (key, form);
+            self.len += 1;
+        }
+    }
+
+    /// Probes the keys kept so far.
+    fn flush(&mut self, out: &mut SmallVec<[u32; 16]>) {
+        if let Some(keys) = self.keys.get(..self.len) {
+            self.index.probe_all(keys, out);
+        }
+        self.len = 0;
+    }
+
+    /// Hashes a key text once and adds its key in each scope whose mask
+    /// has `bit`.
+    #[inline]
+    fn text(
+        &mut self,
+        scopes: &Scopes,
+        strategy: u8,
+        bit: u64,
+        text: &[u8],
+        out: &mut SmallVec<[u32; 16]>,
+    ) {
+        let hash = text_hash(text);
+        if scopes.masks[0] & bit != 0 {
+            self.add(key(scopes.seeds[0], strategy, hash), scopes.form, out);
+        }
+        if scopes.masks[1] & bit != 0 {
+            self.add(key(scopes.seeds[1], strategy, hash), scopes.form, out);
+        }
+    }
+
+    /// Adds the exact, suffix and prefix keys of one form's resource that
+    /// its scopes use.
+    fn form(&mut self, scopes: &Scopes, resource: &[u8], out: &mut SmallVec<[u32; 16]>) {
+        let union = scopes.union();
+        if union & EXACT_BIT != 0 {
+            self.text(scopes, EXACT, EXACT_BIT, resource, out);
+        }
+        let mut suffixes = (union >> SUFFIX_SHIFT) & ((1 << SUFFIX_LENS.len()) - 1);
+        while suffixes != 0 {
+            let class = suffixes.trailing_zeros();
+            suffixes &= suffixes - 1;
+            if let Some(&n) = SUFFIX_LENS.get(class as usize)
+                && let Some(text) = resource
+                    .len()
+                    .checked_sub(n)
+                    .and_then(|at| resource.get(at..))
+            {
+                self.text(
+                    scopes,
+                    SUFFIX + class as u8,
+                    1 << (SUFFIX_SHIFT + class),
+                    text,
+                    out,
+                );
+            }
+        }
+        let prefixes = union & PREFIX_BITS;
+        if prefixes == 0 {
+            return;
+        }
+        // The deepest prefix key in use: no need to look past it.
+        let deepest = (63 - prefixes.leading_zeros()) as usize / 2;
+        let mut boundary = 0;
+        let mut depth = 0;
+        loop {
+            // Where the next `/` is, if any: a long key's characters are
+            // those of the path part after the boundary.
+            let next = resource
+                .get(boundary..)
+                .and_then(|rest| rest.iter().position(|&c| c == b'/'));
+            let short = prefix_strategy(depth, false);
+            if prefixes & (1 << short) != 0
+                && let Some(text) = resource.get(..boundary)
+            {
+                self.text(scopes, short, 1 << short, text, out);
+            }
+            let long = prefix_strategy(depth, true);
+            if prefixes & (1 << long) != 0
+                && next.is_none_or(|slash| slash >= KEY_CHARS)
+                && let Some(text) = resource.get(..boundary + KEY_CHARS)
+            {
+                self.text(scopes, long, 1 << long, text, out);
+            }
+            depth += 1;
+            if depth > deepest && deepest < MAX_DEPTH {
+                break;
+            }
+            match next {
+                Some(slash) => boundary += slash + 1,
+                None => break,
+            }
+        }
+    }
 }
 
 impl Index {
@@ -621,24 +776,20 @@ impl Index {
         }
     }
 
-    /// Pushes the rules under each of `keys` (`(key, form)`). The first slot
-    /// of every key is loaded before any is examined: the loads do not
-    /// depend on each other, so their cache misses overlap instead of
-    /// following one another (a large policy's table is not in cache).
+    /// Pushes the rules under each of `keys` (`(key, form)`, keys the filter
+    /// let through). The first slot of every key is loaded before any is
+    /// examined: the loads do not depend on each other, so their cache
+    /// misses overlap instead of following one another (a large policy's
+    /// table is not in cache).
     fn probe_all(&self, keys: &[(u64, u32)], out: &mut SmallVec<[u32; 16]>) {
         let slots = &self.table.slots;
         let n = slots.len();
-        let firsts: SmallVec<[(usize, Slot); 24]> = keys
-            .iter()
-            .map(|&(k, _)| {
-                if !self.filter.may_hold(k) {
-                    return (0, EMPTY_SLOT);
-                }
-                let home = self.table.home(k);
-                (home, slots.get(home).copied().unwrap_or(EMPTY_SLOT))
-            })
-            .collect();
-        for (&(k, form), (home, first)) in keys.iter().zip(firsts) {
+        let mut firsts = [(0usize, EMPTY_SLOT); BATCH];
+        for (first, &(k, _)) in firsts.iter_mut().zip(keys) {
+            let home = self.table.home(k);
+            *first = (home, slots.get(home).copied().unwrap_or(EMPTY_SLOT));
+        }
+        for (&(k, form), &(home, first)) in keys.iter().zip(&firsts) {
             if first.value == EMPTY {
                 continue;
             }
@@ -687,101 +838,71 @@ impl Index {
             return;
         };
         let account = parse_account(account);
-        let mut keys: SmallVec<[(u64, u32); 24]> = SmallVec::new();
+        let mut probes = Probes {
+            index: self,
+            keys: [(0, 0); BATCH],
+            len: 0,
+        };
         for (tag, form) in forms.iter().enumerate() {
-            let tag = tag as u32;
-            let Some(&[literal, any]) = meta.scopes.get(form.kind.index()) else {
+            let Some(&masks) = meta.scopes.get(form.kind.index()) else {
                 continue;
             };
-            let union = literal | any;
-            if union == 0 {
+            if masks[0] | masks[1] == 0 {
                 continue;
             }
-            let resource = form.resource.as_bytes();
-            let seeds = [
-                scope_seed(org, form.kind, account),
-                scope_seed(org, form.kind, WILD_ACCOUNT),
-            ];
-            // Hashes a text once and keys it in each scope that uses its strategy.
-            let mut probe_text = |strategy: u8, bit: u64, text: &[u8]| {
-                let hash = text_hash(text);
-                for (mask, seed) in [literal, any].into_iter().zip(seeds) {
-                    if mask & bit != 0 {
-                        keys.push((key(seed, strategy, hash), tag));
-                    }
-                }
+            let scopes = Scopes {
+                masks,
+                seeds: [
+                    scope_seed(org, form.kind, account),
+                    scope_seed(org, form.kind, WILD_ACCOUNT),
+                ],
+                form: tag as u32,
             };
-            if union & EXACT_BIT != 0 {
-                probe_text(EXACT, EXACT_BIT, resource);
+            probes.form(&scopes, form.resource.as_bytes(), out);
+            if scopes.union() & INFIX_BIT != 0 {
+                self.probe_infix(
+                    org,
+                    form.kind,
+                    &scopes,
+                    form.resource.as_bytes(),
+                    &mut probes,
+                    out,
+                );
             }
-            let mut suffixes = (union >> SUFFIX_SHIFT) & ((1 << SUFFIX_LENS.len()) - 1);
-            while suffixes != 0 {
-                let class = suffixes.trailing_zeros();
-                suffixes &= suffixes - 1;
-                if let Some(&n) = SUFFIX_LENS.get(class as usize)
-                    && let Some(text) = resource
-                        .len()
-                        .checked_sub(n)
-                        .and_then(|at| resource.get(at..))
-                {
-                    probe_text(SUFFIX + class as u8, 1 << (SUFFIX_SHIFT + class), text);
-                }
+        }
+        probes.flush(out);
+        out.sort_unstable();
+        out.dedup();
+    }
+
+    /// Adds the infix keys of one form: every [`INFIX_CHARS`]-byte window of
+    /// its resource, in each scope with infix rules, when the scope's 64-bit
+    /// filter of infix keys holds it.
+    fn probe_infix(
+        &self,
+        org: OrgId,
+        form: FormKind,
+        scopes: &Scopes,
+        resource: &[u8],
+        probes: &mut Probes<'_>,
+        out: &mut SmallVec<[u32; 16]>,
+    ) {
+        for (scope, (mask, seed)) in scopes.masks.into_iter().zip(scopes.seeds).enumerate() {
+            if mask & INFIX_BIT == 0 {
+                continue;
             }
-            let prefixes = union & PREFIX_BITS;
-            if prefixes != 0 {
-                // The deepest prefix key in use: no need to look past it.
-                let deepest = (63 - prefixes.leading_zeros()) as usize / 2;
-                let mut boundary = 0;
-                let mut depth = 0;
-                loop {
-                    let short = prefix_strategy(depth, false);
-                    if prefixes & (1 << short) != 0
-                        && let Some(text) = resource.get(..boundary)
-                    {
-                        probe_text(short, 1 << short, text);
-                    }
-                    let long = prefix_strategy(depth, true);
-                    if prefixes & (1 << long) != 0
-                        && let Some(text) = resource.get(..boundary + KEY_CHARS)
-                        && !text.get(boundary..).unwrap_or_default().contains(&b'/')
-                    {
-                        probe_text(long, 1 << long, text);
-                    }
-                    depth += 1;
-                    if depth > deepest && deepest < MAX_DEPTH {
-                        break;
-                    }
-                    match resource
-                        .get(boundary..)
-                        .and_then(|rest| rest.iter().position(|&c| c == b'/'))
-                    {
-                        Some(slash) => boundary += slash + 1,
-                        None => break,
-                    }
-                }
-            }
-            if union & INFIX_BIT != 0 {
-                for (scope, (mask, seed)) in [literal, any].into_iter().zip(seeds).enumerate() {
-                    if mask & INFIX_BIT == 0 {
-                        continue;
-                    }
-                    let filter = self
-                        .infix
-                        .get(&infix_scope(org, form.kind, scope))
-                        .copied()
-                        .unwrap_or(u64::MAX);
-                    for window in resource.windows(INFIX_CHARS) {
-                        let k = key(seed, INFIX, text_hash(window));
-                        if filter & filter_bit(k) != 0 {
-                            keys.push((k, tag));
-                        }
-                    }
+            let filter = self
+                .infix
+                .get(&infix_scope(org, form, scope))
+                .copied()
+                .unwrap_or(u64::MAX);
+            for window in resource.windows(INFIX_CHARS) {
+                let k = key(seed, INFIX, text_hash(window));
+                if filter & filter_bit(k) != 0 {
+                    probes.add(k, scopes.form, out);
                 }
             }
         }
-        self.probe_all(&keys, out);
-        out.sort_unstable();
-        out.dedup();
     }
 
     /// The org whose id is `id`: the first slot on `id`'s probe sequence
@@ -864,6 +985,47 @@ mod tests {
             Index::build(&[], std::iter::empty()).find_org("o", name_of),
             None
         );
+    }
+
+    /// The word-at-a-time account parser agrees with a digit-by-digit one.
+    #[test]
+    fn accounts_parse_like_decimal_numbers() {
+        let slow = |a: &str| -> u64 {
+            if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+                return WILD_ACCOUNT;
+            }
+            a.parse().unwrap()
+        };
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut cases: Vec<String> = vec![
+            "000000000000".into(),
+            "999999999999".into(),
+            "123456789012".into(),
+            "12345678901".into(),
+            "1234567890123".into(),
+            "12345678901a".into(),
+            "/23456789012".into(),
+            ":23456789012".into(),
+            "1234 6789012".into(),
+            "".into(),
+        ];
+        for _ in 0..20_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mut a: Vec<u8> = (0..12)
+                .map(|i| b'0' + ((seed >> (i * 4)) % 10) as u8)
+                .collect();
+            // One case in four gets a byte near the digits.
+            if seed >> 60 < 4 {
+                a[(seed >> 52) as usize % 12] =
+                    [b'/', b':', b'a', 0xB0, b' '][(seed >> 40) as usize % 5];
+            }
+            cases.push(String::from_utf8_lossy(&a).into_owned());
+        }
+        for a in &cases {
+            assert_eq!(parse_account(a), slow(a), "{a:?}");
+        }
     }
 
     /// The tail word is the bytes it names, whatever the text's length.
