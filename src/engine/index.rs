@@ -375,12 +375,18 @@ fn eight_digits(bytes: &[u8]) -> Option<u64> {
 }
 
 /// What a key is scoped by: the org, the form kind and the account (or
-/// [`WILD_ACCOUNT`]).
+/// [`WILD_ACCOUNT`]). The org and account part ([`account_seed`]) is the
+/// same for every form of a caller, so a lookup computes it once per scope.
 fn scope_seed(org: OrgId, form: FormKind, account: u64) -> u64 {
-    fold(
-        fold(MUL, u64::from(org) << 8 | form.index() as u64),
-        account,
-    )
+    form_seed(account_seed(org, account), form)
+}
+
+fn account_seed(org: OrgId, account: u64) -> u64 {
+    fold(fold(MUL, u64::from(org)), account)
+}
+
+fn form_seed(account_seed: u64, form: FormKind) -> u64 {
+    fold(account_seed, form.index() as u64 + 1)
 }
 
 /// A key: its scope's seed, its strategy and its text's hash, mixed so that
@@ -480,7 +486,7 @@ struct Pending {
 
 /// The most keys a lookup collects before probing the table for them (it
 /// probes and goes on when full, so a caller may make any number).
-const BATCH: usize = 16;
+const BATCH: usize = 8;
 
 /// One form of a caller in its two account scopes (`[literal, any]`): which
 /// key shapes each uses, and each one's seed.
@@ -497,15 +503,36 @@ impl Scopes {
     }
 }
 
+/// A key of a lookup that passed the filter: the key, the form that made it,
+/// and its home slot, loaded when the key was kept (the loads of a lookup's
+/// keys do not depend on each other, so in a policy too large for the cache
+/// their misses overlap; the slots are examined only when the batch is
+/// probed).
+#[derive(Clone, Copy)]
+struct Probe {
+    key: u64,
+    home: usize,
+    form: u32,
+    first: Slot,
+}
+
+const NO_PROBE: Probe = Probe {
+    key: 0,
+    home: 0,
+    form: 0,
+    first: EMPTY_SLOT,
+};
+
 /// The keys of one lookup that passed the filter, probed a batch at a time.
 struct Probes<'i> {
     index: &'i Index,
-    keys: [(u64, u32); BATCH],
+    keys: [Probe; BATCH],
     len: usize,
 }
 
 impl Probes<'_> {
-    /// Keeps a key for probing if the filter may hold it.
+    /// Keeps a key for probing, its home slot loaded, if the filter may
+    /// hold it.
     #[inline(always)]
     fn add(&mut self, key: u64, form: u32, out: &mut SmallVec<[u32; 16]>) {
         if !self.index.filter.may_hold(key) {
@@ -514,8 +541,20 @@ impl Probes<'_> {
         if self.len == BATCH {
             self.flush(out);
         }
-        if let Some(slot) = self.keys.get_mut(self.len) {
-            *slot = (key, form);
+        let home = self.index.table.home(key);
+        if let Some(probe) = self.keys.get_mut(self.len) {
+            *probe = Probe {
+                key,
+                form,
+                home,
+                first: self
+                    .index
+                    .table
+                    .slots
+                    .get(home)
+                    .copied()
+                    .unwrap_or(EMPTY_SLOT),
+            };
             self.len += 1;
         }
     }
@@ -800,29 +839,22 @@ impl Index {
         }
     }
 
-    /// Pushes the rules under each of `keys` (`(key, form)`, keys the filter
-    /// let through). The first slot of every key is loaded before any is
-    /// examined: the loads do not depend on each other, so their cache
-    /// misses overlap instead of following one another (a large policy's
-    /// table is not in cache).
-    fn probe_all(&self, keys: &[(u64, u32)], out: &mut SmallVec<[u32; 16]>) {
+    /// Pushes the rules under each of `probes` (keys the filter let
+    /// through, their home slots loaded): every slot with the key's tag from
+    /// its home slot up to the first empty one.
+    fn probe_all(&self, probes: &[Probe], out: &mut SmallVec<[u32; 16]>) {
         let slots = &self.table.slots;
         let n = slots.len();
-        let mut firsts = [(0usize, EMPTY_SLOT); BATCH];
-        for (first, &(k, _)) in firsts.iter_mut().zip(keys) {
-            let home = self.table.home(k);
-            *first = (home, slots.get(home).copied().unwrap_or(EMPTY_SLOT));
-        }
-        for (&(k, form), &(home, first)) in keys.iter().zip(&firsts) {
-            if first.value == EMPTY {
+        for probe in probes {
+            if probe.first.value == EMPTY {
                 continue;
             }
-            let tag = k as u32;
-            if first.tag == tag {
-                self.push_slot(first.value, form, out);
+            let tag = probe.key as u32;
+            if probe.first.tag == tag {
+                self.push_slot(probe.first.value, probe.form, out);
             }
             // Rarely more than a slot or two: the table is at most half full.
-            let mut i = home;
+            let mut i = probe.home;
             for _ in 1..n {
                 i = if i + 1 == n { 0 } else { i + 1 };
                 let Some(&slot) = slots.get(i) else {
@@ -832,7 +864,7 @@ impl Index {
                     break;
                 }
                 if slot.tag == tag {
-                    self.push_slot(slot.value, form, out);
+                    self.push_slot(slot.value, probe.form, out);
                 }
             }
         }
@@ -862,9 +894,10 @@ impl Index {
             return;
         };
         let account = parse_account(account);
+        let account_seeds = [account_seed(org, account), account_seed(org, WILD_ACCOUNT)];
         let mut probes = Probes {
             index: self,
-            keys: [(0, 0); BATCH],
+            keys: [NO_PROBE; BATCH],
             len: 0,
         };
         for (tag, form) in forms.iter().enumerate() {
@@ -877,8 +910,8 @@ impl Index {
             let scopes = Scopes {
                 masks,
                 seeds: [
-                    scope_seed(org, form.kind, account),
-                    scope_seed(org, form.kind, WILD_ACCOUNT),
+                    form_seed(account_seeds[0], form.kind),
+                    form_seed(account_seeds[1], form.kind),
                 ],
                 form: tag as u32,
             };
