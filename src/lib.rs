@@ -18,6 +18,7 @@ mod policy;
 mod rule;
 #[cfg(feature = "serve")]
 pub mod service;
+mod text;
 
 pub use arn::identity::{CallerIdentity, IdentityError, IdentityKind};
 pub use arn::partition::Partition;
@@ -34,6 +35,7 @@ pub use policy::source::{LoadError, SourceMap};
 pub use rule::condition::Caller;
 pub use rule::target::Target;
 pub use rule::{Effect, Rule, RuleId};
+pub use text::{SharedStr, Text};
 
 #[cfg(feature = "token")]
 pub use auth::exchange::{ExchangeError, Exchanged, TokenExchange};

@@ -9,11 +9,11 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
 
 use crate::arn::identity::{CallerIdentity, Form, FormKind, is_name_byte, is_path_byte};
 use crate::arn::partition::{Partition, PartitionNames};
 use crate::arn::wildcard;
+use crate::text::SharedStr;
 
 /// The longest pattern accepted.
 pub const MAX_PATTERN_LEN: usize = 2048;
@@ -124,7 +124,7 @@ pub enum Literal<T> {
     Wild,
 }
 
-/// A parsed, normalised pattern.
+/// A parsed, normalised pattern. 40 bytes: it sits in every rule.
 ///
 /// Equal patterns compare and hash equal whether their text is their own or
 /// a range of the policy source it was written in.
@@ -134,12 +134,18 @@ pub struct Pattern {
     /// either a text of its own, or — for a pattern compiled from a policy
     /// and written there exactly as normalised (most are) — the policy
     /// source itself, which the compiled policy keeps anyway
-    /// ([`Pattern::share_text`]): no copy per rule.
-    text: Arc<str>,
+    /// ([`Pattern::parse_in`]): no copy per rule. (`text_len` is at most
+    /// [`MAX_PATTERN_LEN`].)
+    text: SharedStr,
     text_start: u32,
-    text_len: u32,
-    /// Byte offsets where sections 1..=5 start (after each `:`).
-    starts: [u16; 5],
+    text_len: u16,
+    /// Byte offsets (in the normalised text) where the account and the
+    /// resource sections start, after the fourth and the fifth `:`; the
+    /// first four sections are found by splitting what precedes the account
+    /// (they hold no `:`), which only wildcard sections and the reference
+    /// matcher's service comparison need.
+    account_start: u16,
+    resource_start: u16,
     literal_len: u16,
     /// Bit `i` is set when section `i` holds a wildcard (`matches` compares
     /// the other sections with plain equality).
@@ -182,7 +188,7 @@ impl Pattern {
         &self,
     ) -> (
         &str,
-        [u16; 5],
+        (u16, u16),
         u16,
         u8,
         u8,
@@ -194,7 +200,7 @@ impl Pattern {
     ) {
         (
             self.as_str(),
-            self.starts,
+            (self.account_start, self.resource_start),
             self.literal_len,
             self.wild_sections,
             self.kinds,
@@ -206,20 +212,11 @@ impl Pattern {
         )
     }
 
-    /// Keeps the text as a range of `source` (a policy source the pattern
-    /// was written in, from byte `start`) when it reads there exactly as
-    /// normalised, instead of a copy of its own. Returns whether it did.
-    pub(crate) fn share_text(&mut self, source: &Arc<str>, start: usize) -> bool {
-        let len = self.text_len as usize;
-        if source.get(start..start + len) != Some(self.as_str()) {
-            return false;
-        }
-        let Ok(start) = u32::try_from(start) else {
-            return false;
-        };
-        self.text = Arc::clone(source);
-        self.text_start = start;
-        true
+    /// Is the text kept as a range of a larger shared text (a policy
+    /// source) rather than on its own?
+    #[cfg(test)]
+    fn text_is_shared(&self) -> bool {
+        self.text_start != 0 || self.text.as_str().len() != usize::from(self.text_len)
     }
 }
 
@@ -277,6 +274,18 @@ fn split(text: &str) -> Result<Sections<'_>, PatternError> {
 impl Pattern {
     /// Parses and normalises a pattern, rejecting patterns that can match no caller.
     pub fn parse(text: &str) -> Result<Pattern, PatternError> {
+        Pattern::parse_in(text, None, 0)
+    }
+
+    /// [`Pattern::parse`] of a pattern written in `source` from byte
+    /// `start`: when it reads there exactly as normalised (most patterns are
+    /// written so), its text is kept as a range of `source`, which the
+    /// compiled policy keeps anyway, instead of a copy of its own.
+    pub(crate) fn parse_in(
+        text: &str,
+        source: Option<&SharedStr>,
+        start: usize,
+    ) -> Result<Pattern, PatternError> {
         if text.is_empty() {
             return Err(PatternError::Empty);
         }
@@ -311,19 +320,36 @@ impl Pattern {
         if resource.starts_with("user/") && user_wildcard_crosses_path(&resource) {
             warnings.push(PatternWarning::UserWildcardCrossesPath);
         }
-        // One allocation of the exact length (no growth, no shrink into the box).
-        let normalised = [s.arn, s.partition, service, s.region, s.account, &resource].join(":");
-        let mut starts = [0u16; 5];
-        let mut found = normalised.match_indices(':').map(|(i, _)| (i + 1) as u16);
-        for slot in &mut starts {
-            *slot = found.next().unwrap_or_default();
-        }
+        // Left as written unless rewritten (docs/semantics.md §2.3).
+        let normalised: Cow<'_, str> = if rewrite == Rewrite::None {
+            debug_assert_eq!((service, &*resource), (s.service, s.resource));
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned([s.arn, s.partition, service, s.region, s.account, &resource].join(":"))
+        };
+        let len = normalised.len();
+        let (text, text_start) = match source.filter(|source| {
+            source.as_str().get(start..start + len) == Some(&*normalised)
+                && u32::try_from(start).is_ok()
+        }) {
+            Some(source) => (source.clone(), start as u32),
+            None => (SharedStr::from(&*normalised), 0),
+        };
+        let mut colons = normalised.match_indices(':').map(|(i, _)| (i + 1) as u16);
+        let (account_start, resource_start) = (
+            colons.nth(3).unwrap_or_default(),
+            colons.next().unwrap_or_default(),
+        );
+        // INVARIANT: `split` found five `:` and the text is at most
+        // MAX_PATTERN_LEN (2 KiB) long, so the offsets fit and are non-zero.
+        debug_assert!(account_start > 0 && resource_start > account_start);
         let mut pattern = Pattern {
             literal_len: wildcard::literal_len(&normalised) as u16,
-            text_start: 0,
-            text_len: normalised.len() as u32,
-            text: normalised.into(),
-            starts,
+            text_start,
+            text_len: len as u16,
+            text,
+            account_start,
+            resource_start,
             wild_sections: 0,
             kinds: 0,
             names_role: false,
@@ -455,7 +481,8 @@ impl Pattern {
     pub fn as_str(&self) -> &str {
         let start = self.text_start as usize;
         self.text
-            .get(start..start + self.text_len as usize)
+            .as_str()
+            .get(start..start + usize::from(self.text_len))
             .unwrap_or_default()
     }
 
@@ -483,15 +510,21 @@ impl Pattern {
     }
 
     fn section(&self, i: usize) -> &str {
-        let start = match i {
-            0 => 0,
-            _ => self.starts.get(i - 1).copied().map_or(0, usize::from),
-        };
-        let end = match self.starts.get(i) {
-            Some(&next) => usize::from(next).saturating_sub(1),
-            None => self.text_len as usize,
-        };
-        self.as_str().get(start..end).unwrap_or_default()
+        let (account, resource) = (
+            usize::from(self.account_start),
+            usize::from(self.resource_start),
+        );
+        let text = self.as_str();
+        match i {
+            0..=3 => text
+                .get(..account.saturating_sub(1))
+                .and_then(|head| head.split(':').nth(i))
+                .unwrap_or_default(),
+            4 => text
+                .get(account..resource.saturating_sub(1))
+                .unwrap_or_default(),
+            _ => text.get(resource..).unwrap_or_default(),
+        }
     }
 
     /// The first section (normally `arn`).
@@ -824,6 +857,66 @@ mod tests {
         );
         let caller = id("arn:aws:sts::123456789012:assumed-role/terraform-runner/tf-42");
         assert!(a.matches(&caller));
+    }
+
+    /// A pattern whose normalised text reads in the source where it is
+    /// written is kept as a range of it, and reads, compares, hashes and
+    /// matches like one parsed on its own; any other keeps a text of its own.
+    #[test]
+    fn kept_in_source_is_like_kept_alone() {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let hash = |p: &Pattern| {
+            let mut h = DefaultHasher::new();
+            p.hash(&mut h);
+            h.finish()
+        };
+        let text = "a*:*:s?s::1234567890??:assumed-role/ci-*/gh-*";
+        let written =
+            "org \"o\" { map \"arn:aws:sts::123456789012:assumed-role/ci-*/gh-*\" to \"x\" }";
+        let source = SharedStr::from(written);
+        let start = written.find("arn:").unwrap();
+        for pattern_text in [
+            "arn:aws:sts::123456789012:assumed-role/ci-*/gh-*",
+            "arn:aws:sts::123456789012:assumed-role/ci-*",
+        ] {
+            let own = Pattern::parse(pattern_text).unwrap();
+            let kept = Pattern::parse_in(pattern_text, Some(&source), start).unwrap();
+            // (The second reads there too: as the start of the first.)
+            assert!(kept.text_is_shared(), "{pattern_text}");
+            assert!(!own.text_is_shared());
+            assert_eq!(kept, own);
+            assert_eq!(hash(&kept), hash(&own));
+            for i in 0..6 {
+                assert_eq!(kept.section(i), own.section(i));
+            }
+            let caller = id("arn:aws:sts::123456789012:assumed-role/ci-1/gh-2");
+            assert_eq!(kept.matches(&caller), own.matches(&caller));
+        }
+        // `role/ci` is rewritten to a text not written there.
+        let role = "arn:aws:iam::123456789012:role/ci";
+        let source = SharedStr::from(role);
+        let kept = Pattern::parse_in(role, Some(&source), 0).unwrap();
+        assert!(!kept.text_is_shared());
+        assert_eq!(kept.as_str(), "arn:aws:sts::123456789012:assumed-role/ci");
+        // Sections are found however long the wildcard ones are.
+        let p = Pattern::parse(text).unwrap();
+        let sections: Vec<&str> = (0..6).map(|i| p.section(i)).collect();
+        assert_eq!(
+            sections,
+            [
+                "a*",
+                "*",
+                "s?s",
+                "",
+                "1234567890??",
+                "assumed-role/ci-*/gh-*"
+            ]
+        );
+    }
+
+    #[test]
+    fn size() {
+        assert_eq!(std::mem::size_of::<Pattern>(), 40);
     }
 
     #[test]

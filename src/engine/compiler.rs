@@ -16,6 +16,7 @@ use crate::policy::source::{SourceMap, Span, Spanned};
 use crate::rule::condition::{self, Condition, Operator, Test};
 use crate::rule::target::{Target, TargetError};
 use crate::rule::{Effect, Org, OrgId, Rule, RuleId, TestCase};
+use crate::text::{SharedStr, Text};
 
 /// What compiling the sources produced, before ranking and indexing.
 pub(crate) struct Compiled {
@@ -32,13 +33,23 @@ pub(crate) fn compile(sources: &SourceMap) -> Result<Compiled, Diagnostics> {
         .iter()
         .flat_map(|(_, file)| file.orgs.iter().flat_map(|org| org.rules.iter()))
         .collect();
-    let mut prepared = prepare(&decls).into_iter().flatten();
+    // Each source's text, shared by the rules written in it (ranges of it).
+    let shared: Vec<SharedStr> = sources
+        .iter()
+        .map(|(_, source)| SharedStr::new(Arc::clone(&source.text)))
+        .collect();
+    let mut prepared = prepare(&decls, &shared).into_iter().flatten();
     let decls_len = decls.len();
     drop(decls);
     // At most one org per block (fewer when an org has several blocks).
     let blocks = files.iter().map(|(_, file)| file.orgs.len()).sum();
     let mut compiler = Compiler {
         sources,
+        shared: &shared,
+        file_names: sources
+            .iter()
+            .map(|(_, source)| SharedStr::new(Arc::clone(&source.name)))
+            .collect(),
         diags: &mut diags,
         orgs: Vec::with_capacity(blocks),
         org_ids: FxHashMap::with_capacity_and_hasher(blocks, Default::default()),
@@ -56,6 +67,8 @@ pub(crate) fn compile(sources: &SourceMap) -> Result<Compiled, Diagnostics> {
     } = compiler;
     orgs.shrink_to_fit();
     diags.sort_by_key(|d| (d.span.source, d.span.start));
+    // Kept with the compiled policy (50k warnings per 1M rules of the bench).
+    diags.shrink_to_fit();
     if diags.iter().any(Diagnostic::is_error) {
         return Err(Diagnostics(diags));
     }
@@ -68,6 +81,10 @@ pub(crate) fn compile(sources: &SourceMap) -> Result<Compiled, Diagnostics> {
 
 struct Compiler<'a> {
     sources: &'a SourceMap,
+    /// Each source's text, by [`SourceId`](crate::policy::source::SourceId).
+    shared: &'a [SharedStr],
+    /// Each source's name, shared by its unnamed rules' ids.
+    file_names: Vec<SharedStr>,
     diags: &'a mut Vec<Diagnostic>,
     orgs: Vec<Org>,
     org_ids: FxHashMap<Box<str>, OrgId>,
@@ -92,15 +109,35 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn of(decl: &ast::RuleDecl) -> Prepared {
+    /// `shared` holds each source's text.
+    fn of(decl: &ast::RuleDecl, shared: &[SharedStr]) -> Prepared {
         Prepared {
-            pattern: Pattern::parse(&decl.pattern.node),
+            // Written as normalised (most patterns): kept as a range of the
+            // source (the span includes the quotes).
+            pattern: Pattern::parse_in(
+                &decl.pattern.node,
+                shared.get(decl.pattern.span.source.0 as usize),
+                decl.pattern.span.start as usize + 1,
+            ),
             target: match &decl.effect {
-                EffectDecl::Map { target } => Some(Target::parse(&target.node)),
+                EffectDecl::Map { target } => Some(parse_target(target, shared)),
                 EffectDecl::Deny => None,
             },
         }
     }
+}
+
+/// Parses a target, keeping a literal one as a range of its source when it
+/// is written there as is (its span includes the quotes).
+fn parse_target(
+    target: &Spanned<Cow<'_, str>>,
+    shared: &[SharedStr],
+) -> Result<Target, TargetError> {
+    Target::parse_in(
+        &target.node,
+        shared.get(target.span.source.0 as usize),
+        target.span.start as usize + 1,
+    )
 }
 
 /// Below this many rules a policy is prepared on the calling thread alone.
@@ -108,9 +145,9 @@ const PARALLEL_MIN_RULES: usize = 20_000;
 
 /// [`Prepared::of`] every rule, in order: on several threads, over
 /// consecutive chunks of the rules, for a large policy.
-fn prepare(decls: &[&ast::RuleDecl]) -> Vec<Vec<Prepared>> {
+fn prepare(decls: &[&ast::RuleDecl], shared: &[SharedStr]) -> Vec<Vec<Prepared>> {
     let threads = crate::parallel::threads();
-    let run = |chunk: &[&ast::RuleDecl]| chunk.iter().map(|d| Prepared::of(d)).collect();
+    let run = |chunk: &[&ast::RuleDecl]| chunk.iter().map(|d| Prepared::of(d, shared)).collect();
     if threads < 2 || decls.len() < PARALLEL_MIN_RULES {
         return vec![run(decls)];
     }
@@ -121,7 +158,7 @@ fn prepare(decls: &[&ast::RuleDecl]) -> Vec<Vec<Prepared>> {
 impl Compiler<'_> {
     fn file(&mut self, file: &ast::File, prepared: &mut impl Iterator<Item = Prepared>) {
         for org in &file.orgs {
-            let org_id = self.org_id(&org.id.node);
+            let org_id = self.org_id(&org.id);
             for rule in &org.rules {
                 // INVARIANT: `prepare` made one `Prepared` per rule, in this order.
                 let Some(ready) = prepared.next() else {
@@ -142,13 +179,16 @@ impl Compiler<'_> {
         }
     }
 
-    fn org_id(&mut self, id: &str) -> OrgId {
+    fn org_id(&mut self, written: &Spanned<Cow<'_, str>>) -> OrgId {
+        let id: &str = &written.node;
         if let Some(&existing) = self.org_ids.get(id) {
             return existing;
         }
         let org_id = self.orgs.len() as OrgId;
+        // Kept as a range of the source (the span includes the quotes).
+        let source = self.shared.get(written.span.source.0 as usize);
         self.orgs.push(Org {
-            id: id.into(),
+            id: Text::shared_or_new(source, written.span.start as usize + 1, id),
             rules: Vec::new(),
             tests: Vec::new(),
         });
@@ -168,7 +208,7 @@ impl Compiler<'_> {
                 self.target(target, parsed).map(Effect::Map)
             }
             (EffectDecl::Map { target }, None) => self
-                .target(target, Target::parse(&target.node))
+                .target(target, parse_target(target, self.shared))
                 .map(Effect::Map),
             (EffectDecl::Deny, _) => Some(Effect::Deny),
         };
@@ -217,32 +257,27 @@ impl Compiler<'_> {
     /// span outside every source, which the parser never produces.
     fn rule_id(&mut self, decl: &ast::RuleDecl) -> Option<RuleId> {
         if let Some(name) = &decl.name {
-            return Some(RuleId::Named(name.node.into()));
+            return Some(RuleId::Named(SharedStr::from(name.node)));
         }
         let source = self.sources.get(decl.span.source)?;
         let line = source.line(decl.span.start, &mut self.line_hint);
         Some(RuleId::At {
-            file: Arc::clone(&source.name),
+            file: self.file_names.get(decl.span.source.0 as usize)?.clone(),
             line,
         })
     }
 
-    /// The diagnostics of a parsed pattern (`parsed` is `Pattern::parse(text)`).
+    /// The diagnostics of a parsed pattern (`parsed` is `Pattern::parse(text)`,
+    /// its text kept as a range of the source where it can be).
     fn pattern(
         &mut self,
         text: &Spanned<Cow<'_, str>>,
         parsed: Result<Pattern, PatternError>,
     ) -> Option<Pattern> {
         match parsed {
-            Ok(mut pattern) => {
+            Ok(pattern) => {
                 for warning in pattern.warnings() {
                     self.diags.push(pattern_warning(warning, text));
-                }
-                // Written as normalised (most patterns): keep the text as a
-                // range of the source (its span includes the quotes), which
-                // the compiled policy keeps anyway.
-                if let Some(source) = self.sources.get(text.span.source) {
-                    pattern.share_text(&source.text, text.span.start as usize + 1);
                 }
                 Some(pattern)
             }
@@ -461,14 +496,15 @@ mod tests {
         text.push('}');
         let file = crate::policy::fast::parse(SourceId(0), &text).expect("the fast path reads it");
         let decls: Vec<&ast::RuleDecl> = file.orgs.iter().flat_map(|o| o.rules.iter()).collect();
-        let parts = prepare(&decls);
+        let shared = [SharedStr::from(text.as_str())];
+        let parts = prepare(&decls, &shared);
         if std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get) > 1 {
             assert!(parts.len() > 1, "prepared on one thread");
         }
         let parallel: Vec<Prepared> = parts.into_iter().flatten().collect();
         assert_eq!(parallel.len(), decls.len());
         for (decl, got) in decls.iter().zip(&parallel) {
-            let want = Prepared::of(decl);
+            let want = Prepared::of(decl, &shared);
             assert_eq!(format!("{:?}", got.pattern), format!("{:?}", want.pattern));
             assert_eq!(format!("{:?}", got.target), format!("{:?}", want.target));
         }

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::rule::condition::Caller;
+use crate::text::{SharedStr, Text};
 
 /// The longest account identifier.
 pub const MAX_ACCOUNT_ID_LEN: usize = 254;
@@ -71,13 +72,28 @@ pub enum Piece {
     Value(Placeholder),
 }
 
-/// A map target.
+/// A map target. 16 bytes, and so is an [`Effect`](crate::Effect) that holds
+/// one: it sits in every rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// A fixed, already validated account identifier.
-    Literal(Box<str>),
+    /// A fixed, already validated account identifier (a range of the policy
+    /// source when it is written there without escapes).
+    Literal(Text),
     /// A template rendered per caller.
-    Template(Box<[Piece]>),
+    Template(Pieces),
+}
+
+/// A template's pieces, behind one thin pointer (templates are rare: the
+/// common literal target decides the size of [`Target`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::box_collection)]
+pub struct Pieces(Box<Vec<Piece>>);
+
+impl std::ops::Deref for Pieces {
+    type Target = [Piece];
+    fn deref(&self) -> &[Piece] {
+        &self.0
+    }
 }
 
 /// A target that does not compile.
@@ -122,13 +138,23 @@ pub enum RenderError {
 impl Target {
     /// Parses a target, checking placeholders and (for literals) validity.
     pub fn parse(text: &str) -> Result<Target, TargetError> {
+        Target::parse_in(text, None, 0)
+    }
+
+    /// [`Target::parse`] of a target written in `source` from byte `start`:
+    /// a literal written there as is is kept as a range of it, not copied.
+    pub(crate) fn parse_in(
+        text: &str,
+        source: Option<&SharedStr>,
+        start: usize,
+    ) -> Result<Target, TargetError> {
         // Without a brace the text is one literal piece (the common case,
         // docs/semantics.md §3.4): check it without building the pieces.
         if !text.contains(['{', '}']) {
             if !is_account_identifier(text) {
                 return Err(TargetError::Invalid(text.to_owned()));
             }
-            return Ok(Target::Literal(text.into()));
+            return Ok(Target::Literal(Text::shared_or_new(source, start, text)));
         }
         let mut pieces = Vec::new();
         let mut rest = text;
@@ -176,15 +202,15 @@ impl Target {
             if !is_account_identifier(text) {
                 return Err(TargetError::Invalid(text.to_owned()));
             }
-            return Ok(Target::Literal(text.into()));
+            return Ok(Target::Literal(Text::shared_or_new(source, start, text)));
         }
-        Ok(Target::Template(pieces.into()))
+        Ok(Target::Template(Pieces(Box::new(pieces))))
     }
 
     /// Renders the target for a caller; the result is a valid account identifier.
     pub fn render<'t>(&'t self, caller: &Caller<'_>) -> Result<Cow<'t, str>, RenderError> {
         match self {
-            Target::Literal(s) => Ok(Cow::Borrowed(s)),
+            Target::Literal(s) => Ok(Cow::Borrowed(s.as_str())),
             Target::Template(pieces) => {
                 let mut out = String::with_capacity(64);
                 for piece in pieces.iter() {
@@ -416,5 +442,34 @@ mod tests {
             Target::parse("a b"),
             Err(TargetError::Invalid("a b".into()))
         );
+    }
+
+    /// A literal written in the source as is is kept as a range of it and
+    /// renders, prints and compares like one kept on its own; one written
+    /// with an escape is kept on its own.
+    #[test]
+    fn literal_in_source() {
+        let source = SharedStr::new(r#"map "x" to "alice@myorg.com""#.into());
+        let shared = Target::parse_in("alice@myorg.com", Some(&source), 12).unwrap();
+        let own = Target::parse("alice@myorg.com").unwrap();
+        assert!(matches!(&shared, Target::Literal(t) if t.is_range()));
+        assert!(matches!(&own, Target::Literal(t) if !t.is_range()));
+        assert_eq!(shared, own);
+        assert_eq!(shared.to_string(), own.to_string());
+        let id = crate::arn::identity::CallerIdentity::parse_arn("arn:aws:iam::123456789012:root")
+            .unwrap();
+        let caller = Caller::new(&id);
+        assert_eq!(shared.render(&caller), own.render(&caller));
+        // Written `"alice\\@…"` would not read as the target: kept on its own.
+        let escaped = SharedStr::new(r#"to "a\b@myorg.com""#.into());
+        let kept = Target::parse_in("ab@myorg.com", Some(&escaped), 4).unwrap();
+        assert!(matches!(&kept, Target::Literal(t) if !t.is_range()));
+        assert_eq!(kept.to_string(), "ab@myorg.com");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(std::mem::size_of::<Target>(), 16);
+        assert_eq!(std::mem::size_of::<crate::rule::Effect>(), 16);
     }
 }
