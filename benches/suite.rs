@@ -7,6 +7,7 @@
 //! ARNMAP_BENCH_SIZES=1k,100k cargo bench --bench suite    # some sizes only
 //! ARNMAP_BENCH_COMPILE_ONLY=1 ...                 # compile and exit (profiling)
 //! ARNMAP_BENCH_PROFILE_LOOKUPS=N ...              # N lookups of the first size, exit
+//! ARNMAP_BENCH_PROFILE_SHAPE=user_name_100k ...   # ... of that rule shape and size instead
 //! ARNMAP_BENCH_NO_SHAPES=1 ...                    # skip the rule-shape sets
 //! ARNMAP_BENCH_CHECK=1 cargo bench --bench suite  # CI: ratios only, seconds, exit 1 on a miss
 //! ARNMAP_BENCH_DUMP=DIR ...                       # write the rule sets and callers (benches/decisions.sh)
@@ -142,6 +143,11 @@ const SHAPE_SIZES: [(&str, usize); 2] = [("1k", 1_000), ("100k", 100_000)];
 /// One rule shape at one size: arnmap and the prefilter baseline (both
 /// checked against the reference matcher on every caller first).
 fn shape_run(c: &mut Criterion, shape: ruleset::Shape, label: &str, rules: usize) {
+    if std::env::var("ARNMAP_BENCH_PROFILE_SHAPE")
+        .is_ok_and(|profiled| profiled != format!("{}_{label}", shape.label()))
+    {
+        return;
+    }
     let (policy, took, _) = compile_text(ruleset::shape_policy_text(shape, rules), rules);
     let callers = parsed(ruleset::shape_callers(shape, rules, 1024));
     let mapped = callers
@@ -157,6 +163,11 @@ fn shape_run(c: &mut Criterion, shape: ruleset::Shape, label: &str, rules: usize
     assert_agrees("linear", &policy, &callers, |org, caller| {
         baseline::linear(&policy, org, caller).to_decision()
     });
+    if std::env::var("ARNMAP_BENCH_PROFILE_SHAPE").ok().as_deref()
+        == Some(&format!("{}_{label}", shape.label()))
+    {
+        profile_lookups(&format!("{} {label}", shape.label()), &policy, &callers);
+    }
     let prefilter = baseline::PrefilterBaseline::build(&policy);
     assert_agrees("prefilter", &policy, &callers, |org, caller| {
         prefilter.evaluate(&policy, org, caller).to_decision()
@@ -171,6 +182,31 @@ fn shape_run(c: &mut Criterion, shape: ruleset::Shape, label: &str, rules: usize
             arnmap::Verdict::Mapped { .. }
         )
     });
+}
+
+/// `ARNMAP_BENCH_PROFILE_LOOKUPS=N`: for callgrind / perf, `N` lookups over
+/// the callers and nothing else, then exit.
+#[inline(never)]
+fn profile_lookups(label: &str, policy: &CompiledPolicy, callers: &[(String, CallerIdentity)]) {
+    let Some(n) = std::env::var("ARNMAP_BENCH_PROFILE_LOOKUPS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
+        return;
+    };
+    let started = Instant::now();
+    let mut mapped = 0usize;
+    for (org, id) in callers.iter().cycle().take(n) {
+        mapped += usize::from(matches!(
+            policy.evaluate(org, &Caller::new(id)),
+            arnmap::Verdict::Mapped { .. }
+        ));
+    }
+    eprintln!(
+        "{label}: {n} lookups ({mapped} mapped) in {:.2?}",
+        started.elapsed()
+    );
+    std::process::exit(0);
 }
 
 /// Every baseline must reach arnmap's decision on every caller.
@@ -230,25 +266,8 @@ fn size_run(c: &mut Criterion, size: &Size) -> Built {
             m
         });
     eprintln!("{}: decisions over the caller mix: {kinds:?}", size.label);
-    if let Some(n) = std::env::var("ARNMAP_BENCH_PROFILE_LOOKUPS")
-        .ok()
-        .and_then(|n| n.parse::<usize>().ok())
-    {
-        // For callgrind / perf: n lookups over the caller mix, nothing else.
-        let started = Instant::now();
-        let mut mapped = 0usize;
-        for (org, id) in callers.iter().cycle().take(n) {
-            mapped += usize::from(matches!(
-                policy.evaluate(org, &Caller::new(id)),
-                arnmap::Verdict::Mapped { .. }
-            ));
-        }
-        eprintln!(
-            "{}: {n} lookups ({mapped} mapped) in {:.2?}",
-            size.label,
-            started.elapsed()
-        );
-        std::process::exit(0);
+    if std::env::var_os("ARNMAP_BENCH_PROFILE_SHAPE").is_none() {
+        profile_lookups(size.label, &policy, &callers);
     }
     let group = format!("lookup_{}", size.label);
     assert_agrees("linear", &policy, &callers, |org, caller| {
@@ -869,10 +888,12 @@ fn main() {
     let mut c = config(full);
     let only: Option<String> = std::env::var("ARNMAP_BENCH_SIZES").ok();
     let mut built = Vec::new();
+    let profile_shape = std::env::var_os("ARNMAP_BENCH_PROFILE_SHAPE").is_some();
     for size in &SIZES {
-        if only
-            .as_deref()
-            .is_some_and(|o| !o.split(',').any(|s| s == size.label))
+        if profile_shape
+            || only
+                .as_deref()
+                .is_some_and(|o| !o.split(',').any(|s| s == size.label))
         {
             continue;
         }

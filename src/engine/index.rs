@@ -516,18 +516,12 @@ struct Probe {
     first: Slot,
 }
 
-const NO_PROBE: Probe = Probe {
-    key: 0,
-    home: 0,
-    form: 0,
-    first: EMPTY_SLOT,
-};
-
 /// The keys of one lookup that passed the filter, probed a batch at a time.
 struct Probes<'i> {
     index: &'i Index,
-    keys: [Probe; BATCH],
-    len: usize,
+    /// Inline, never spilled (a full batch is probed first); a `SmallVec`
+    /// rather than an array so that nothing is written before it is used.
+    keys: SmallVec<[Probe; BATCH]>,
 }
 
 impl Probes<'_> {
@@ -538,33 +532,23 @@ impl Probes<'_> {
         if !self.index.filter.may_hold(key) {
             return;
         }
-        if self.len == BATCH {
+        if self.keys.len() == BATCH {
             self.flush(out);
         }
         let home = self.index.table.home(key);
-        if let Some(probe) = self.keys.get_mut(self.len) {
-            *probe = Probe {
-                key,
-                form,
-                home,
-                first: self
-                    .index
-                    .table
-                    .slots
-                    .get(home)
-                    .copied()
-                    .unwrap_or(EMPTY_SLOT),
-            };
-            self.len += 1;
-        }
+        let first = self.index.table.slots.get(home).copied();
+        self.keys.push(Probe {
+            key,
+            form,
+            home,
+            first: first.unwrap_or(EMPTY_SLOT),
+        });
     }
 
     /// Probes the keys kept so far.
     fn flush(&mut self, out: &mut SmallVec<[u32; 16]>) {
-        if let Some(keys) = self.keys.get(..self.len) {
-            self.index.probe_all(keys, out);
-        }
-        self.len = 0;
+        self.index.probe_all(&self.keys, out);
+        self.keys.clear();
     }
 
     /// Hashes a key text once and adds its key in each scope whose mask
@@ -897,8 +881,7 @@ impl Index {
         let account_seeds = [account_seed(org, account), account_seed(org, WILD_ACCOUNT)];
         let mut probes = Probes {
             index: self,
-            keys: [NO_PROBE; BATCH],
-            len: 0,
+            keys: SmallVec::new(),
         };
         for (tag, form) in forms.iter().enumerate() {
             let Some(&masks) = meta.scopes.get(form.kind.index()) else {
