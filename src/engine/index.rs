@@ -60,6 +60,7 @@ use smallvec::SmallVec;
 use crate::arn::identity::{Form, FormKind};
 use crate::arn::pattern::Literal;
 use crate::arn::wildcard;
+use crate::engine::words::{self, Words};
 use crate::rule::{OrgId, Rule};
 
 /// Literal characters after a boundary that a prefix key includes.
@@ -112,6 +113,9 @@ pub struct IndexStats {
     pub entries: usize,
     /// Orgs.
     pub orgs: usize,
+    /// Bytes of the index kept outside the heap: its key table and filter
+    /// when they are large enough for huge pages (an anonymous mapping each).
+    pub mapped_bytes: usize,
 }
 
 /// One slot of the org table: an org id's hash and the org (`u32::MAX`: empty).
@@ -159,6 +163,26 @@ const EMPTY_SLOT: Slot = Slot {
     value: EMPTY,
 };
 
+impl Slot {
+    /// A slot as the table keeps it: the tag in the low half of a word.
+    const fn to_word(self) -> u64 {
+        self.tag as u64 | (self.value as u64) << 32
+    }
+
+    const fn from_word(word: u64) -> Slot {
+        Slot {
+            tag: word as u32,
+            value: (word >> 32) as u32,
+        }
+    }
+
+    /// Slot `i` of a table's bytes ([`Words::bytes`]), if there is one.
+    #[inline(always)]
+    fn at(slots: &[u8], i: usize) -> Option<Slot> {
+        words::get(slots, i).map(Slot::from_word)
+    }
+}
+
 /// An open-addressing table of keys with linear probing, at most half full,
 /// built once. A slot keeps only the key's tag, so a lookup collects every
 /// slot with the key's tag up to the first empty slot: a key's own slot is
@@ -167,7 +191,8 @@ const EMPTY_SLOT: Slot = Slot {
 /// which are checked against their full pattern anyway.
 #[derive(Debug, Default)]
 struct Table {
-    slots: Box<[Slot]>,
+    /// [`Slot::to_word`]s, on huge pages when large ([`Words`]).
+    slots: Words,
     keys: usize,
 }
 
@@ -175,7 +200,7 @@ impl Table {
     fn with_keys(keys: usize) -> Table {
         let size = if keys == 0 { 0 } else { 2 * keys + 1 };
         Table {
-            slots: vec![EMPTY_SLOT; size].into_boxed_slice(),
+            slots: Words::filled(size, EMPTY_SLOT.to_word()),
             keys: 0,
         }
     }
@@ -191,17 +216,21 @@ impl Table {
         let n = self.slots.len();
         let mut i = self.home(key);
         for _ in 0..n {
-            match self.slots.get_mut(i) {
-                Some(slot) if slot.value == EMPTY => {
-                    *slot = Slot {
-                        tag: key as u32,
-                        value,
-                    };
-                    self.keys += 1;
-                    return;
-                }
-                _ => i = if i + 1 == n { 0 } else { i + 1 },
+            if self
+                .slots
+                .word(i)
+                .map(Slot::from_word)
+                .is_some_and(|slot| slot.value == EMPTY)
+            {
+                let slot = Slot {
+                    tag: key as u32,
+                    value,
+                };
+                self.slots.set(i, slot.to_word());
+                self.keys += 1;
+                return;
             }
+            i = if i + 1 == n { 0 } else { i + 1 };
         }
         debug_assert!(false, "key table full: sized for fewer keys than inserted");
     }
@@ -213,21 +242,22 @@ impl Table {
 /// candidate.
 #[derive(Debug, Default)]
 struct Filter {
-    words: Box<[u64]>,
+    /// On huge pages when large ([`Words`]).
+    words: Words,
 }
 
 impl Filter {
     fn with_keys(keys: usize) -> Filter {
         let words = if keys == 0 { 0 } else { keys / 4 + 1 };
         Filter {
-            words: vec![0; words].into_boxed_slice(),
+            words: Words::filled(words, 0),
         }
     }
 
     /// The word a key's bits are in (from the key's middle bits; the table
-    /// position uses its high bits, the tag its low ones).
-    fn word(&self, key: u64) -> usize {
-        reduce(key.rotate_left(24), self.words.len())
+    /// position uses its high bits, the tag its low ones), of `words` words.
+    fn word(words: usize, key: u64) -> usize {
+        reduce(key.rotate_left(24), words)
     }
 
     fn bits(key: u64) -> u64 {
@@ -235,18 +265,18 @@ impl Filter {
     }
 
     fn insert(&mut self, key: u64) {
-        let i = self.word(key);
-        if let Some(word) = self.words.get_mut(i) {
-            *word |= Filter::bits(key);
+        let i = Filter::word(self.words.len(), key);
+        if let Some(word) = self.words.word(i) {
+            self.words.set(i, word | Filter::bits(key));
         }
     }
 
-    /// False only for a key never inserted.
-    fn may_hold(&self, key: u64) -> bool {
+    /// False only for a key never inserted into the filter whose bytes
+    /// ([`Words::bytes`]) are `words`.
+    #[inline(always)]
+    fn may_hold(words: &[u8], key: u64) -> bool {
         let bits = Filter::bits(key);
-        self.words
-            .get(self.word(key))
-            .is_none_or(|&word| word & bits == bits)
+        words::get(words, Filter::word(words.len() / 8, key)).is_none_or(|word| word & bits == bits)
     }
 }
 
@@ -519,6 +549,10 @@ struct Probe {
 /// The keys of one lookup that passed the filter, probed a batch at a time.
 struct Probes<'i> {
     index: &'i Index,
+    /// The key table's slots and the filter's words, as bytes
+    /// ([`Words::bytes`]), taken once per lookup.
+    slots: &'i [u8],
+    filter: &'i [u8],
     /// Inline, never spilled (a full batch is probed first); a `SmallVec`
     /// rather than an array so that nothing is written before it is used.
     keys: SmallVec<[Probe; BATCH]>,
@@ -529,14 +563,14 @@ impl Probes<'_> {
     /// hold it.
     #[inline(always)]
     fn add(&mut self, key: u64, form: u32, out: &mut SmallVec<[u32; 16]>) {
-        if !self.index.filter.may_hold(key) {
+        if !Filter::may_hold(self.filter, key) {
             return;
         }
         if self.keys.len() == BATCH {
             self.flush(out);
         }
-        let home = self.index.table.home(key);
-        let first = self.index.table.slots.get(home).copied();
+        let home = reduce(key, self.slots.len() / 8);
+        let first = Slot::at(self.slots, home);
         self.keys.push(Probe {
             key,
             form,
@@ -547,7 +581,7 @@ impl Probes<'_> {
 
     /// Probes the keys kept so far.
     fn flush(&mut self, out: &mut SmallVec<[u32; 16]>) {
-        self.index.probe_all(&self.keys, out);
+        self.index.probe_all(self.slots, &self.keys, out);
         self.keys.clear();
     }
 
@@ -826,9 +860,8 @@ impl Index {
     /// Pushes the rules under each of `probes` (keys the filter let
     /// through, their home slots loaded): every slot with the key's tag from
     /// its home slot up to the first empty one.
-    fn probe_all(&self, probes: &[Probe], out: &mut SmallVec<[u32; 16]>) {
-        let slots = &self.table.slots;
-        let n = slots.len();
+    fn probe_all(&self, slots: &[u8], probes: &[Probe], out: &mut SmallVec<[u32; 16]>) {
+        let n = slots.len() / 8;
         for probe in probes {
             if probe.first.value == EMPTY {
                 continue;
@@ -841,7 +874,7 @@ impl Index {
             let mut i = probe.home;
             for _ in 1..n {
                 i = if i + 1 == n { 0 } else { i + 1 };
-                let Some(&slot) = slots.get(i) else {
+                let Some(slot) = Slot::at(slots, i) else {
                     break;
                 };
                 if slot.value == EMPTY {
@@ -881,6 +914,8 @@ impl Index {
         let account_seeds = [account_seed(org, account), account_seed(org, WILD_ACCOUNT)];
         let mut probes = Probes {
             index: self,
+            slots: self.table.slots.bytes(),
+            filter: self.filter.words.bytes(),
             keys: SmallVec::new(),
         };
         for (tag, form) in forms.iter().enumerate() {
@@ -976,6 +1011,7 @@ impl Index {
             keys: self.table.keys,
             entries: self.filed,
             orgs: self.org_meta.len(),
+            mapped_bytes: self.table.slots.mapped_bytes() + self.filter.words.mapped_bytes(),
         }
     }
 }
@@ -995,14 +1031,15 @@ mod tests {
         for &k in &keys {
             filter.insert(k);
         }
-        assert!(keys.iter().all(|&k| filter.may_hold(k)));
+        let words = filter.words.bytes();
+        assert!(keys.iter().all(|&k| Filter::may_hold(words, k)));
         let others = (0..100_000u64)
             .map(|i| key(scope_seed(2, FormKind::User, i), EXACT, text_hash(b"x")))
-            .filter(|&k| filter.may_hold(k))
+            .filter(|&k| Filter::may_hold(words, k))
             .count();
         assert!(others < 2_000, "{others} of 100000 absent keys passed");
         assert!(
-            Filter::with_keys(0).may_hold(7),
+            Filter::may_hold(Filter::with_keys(0).words.bytes(), 7),
             "an empty filter holds no word to reject with"
         );
     }

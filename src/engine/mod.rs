@@ -14,3 +14,4 @@ pub mod policy_tests;
 pub mod precedence;
 pub mod reference;
 pub mod reload;
+pub(crate) mod words;
