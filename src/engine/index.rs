@@ -420,13 +420,15 @@ fn form_seed(account_seed: u64, form: FormKind) -> u64 {
 }
 
 /// A key: its scope's seed, its strategy and its text's hash, mixed so that
-/// both the high bits (the table position) and the low bits (the tag) depend
-/// on all of them. The seed and the text hash are already mixed, so one
-/// multiply and a fold of the high half into the low one suffice.
+/// both the high bits (the table position) and the low bits (the tag and the
+/// filter bits) depend on all of them. A text hash ends with a multiply, so
+/// texts that differ only in their last byte differ only in its high bits:
+/// the high half is folded into the low one before the multiply that
+/// spreads it, and again after.
 #[inline(always)]
 fn key(seed: u64, strategy: u8, text: u64) -> u64 {
-    let h = ((seed ^ text).wrapping_add(u64::from(strategy).wrapping_mul(MUL)))
-        .wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    let h = (seed ^ text).wrapping_add(u64::from(strategy).wrapping_mul(MUL));
+    let h = (h ^ (h >> 32)).wrapping_mul(0xD6E8_FEB8_6659_FD93);
     h ^ (h >> 32)
 }
 
@@ -1020,6 +1022,35 @@ impl Index {
 mod tests {
     use super::*;
     use crate::arn::identity::CallerIdentity;
+
+    /// Keys of texts that differ only in their last bytes (`name1000`,
+    /// `name1001`, …: the suffix keys of a policy of numbered rules) still
+    /// differ in their tag, their table position and their filter bits.
+    #[test]
+    fn keys_of_nearly_equal_texts_spread() {
+        let seed = scope_seed(3, FormKind::User, 123_456_789_012);
+        let keys: Vec<u64> = (1000..3000)
+            .map(|i| key(seed, SUFFIX + 3, text_hash(format!("name{i}").as_bytes())))
+            .collect();
+        let distinct = |f: &dyn Fn(u64) -> u64| {
+            keys.iter()
+                .map(|&k| f(k))
+                .collect::<std::collections::HashSet<_>>()
+                .len()
+        };
+        assert_eq!(distinct(&|k| k as u32 as u64), keys.len(), "tags");
+        // Positions in a table of twice as many slots: about 1 - 1/e of
+        // them distinct if spread at random; clustered keys give far fewer.
+        assert!(
+            distinct(&|k| reduce(k, 2 * keys.len() + 1) as u64) > keys.len() * 3 / 5,
+            "homes"
+        );
+        assert!(distinct(&Filter::bits) > keys.len() * 9 / 10, "filter bits");
+        assert!(
+            distinct(&|k| Filter::word(keys.len() / 4 + 1, k) as u64) > keys.len() / 5,
+            "filter words"
+        );
+    }
 
     /// The filter never rejects a key it holds, and passes few others.
     #[test]
