@@ -409,11 +409,11 @@ impl Pattern {
     /// bytes, and only the middle (which starts and ends with a wildcard)
     /// goes through the wildcard matcher.
     fn resource_matches(&self, text: &str) -> bool {
-        let resource = self.resource();
+        // As bytes: slicing a `str` checks char boundaries on every cut.
+        let (p, t) = (self.resource_bytes(), text.as_bytes());
         if self.wild_sections & (1 << 5) == 0 {
-            return resource == text;
+            return p == t;
         }
-        let (p, t) = (resource.as_bytes(), text.as_bytes());
         let (head, tail) = (
             usize::from(self.resource_head),
             usize::from(self.resource_tail),
@@ -424,25 +424,37 @@ impl Pattern {
         let (p_end, t_end) = (p.len() - tail, t.len() - tail);
         same_bytes(p.get(..head), t.get(..head))
             && same_bytes(p.get(p_end..), t.get(t_end..))
-            && match (resource.get(head..p_end), text.get(head..t_end)) {
-                (Some(middle), Some(rest)) => wildcard::matches(middle, rest),
+            && match (p.get(head..p_end), t.get(head..t_end)) {
+                (Some(middle), Some(rest)) => wildcard::matches_bytes(middle, rest),
                 _ => false,
             }
+    }
+
+    /// The resource section as bytes (no char-boundary checks).
+    fn resource_bytes(&self) -> &[u8] {
+        self.as_str()
+            .as_bytes()
+            .get(usize::from(self.resource_start)..)
+            .unwrap_or_default()
     }
 
     /// Does the account section match a caller's account? A literal one is
     /// 12 digits (`parse` checks it), compared as such.
     fn account_matches(&self, account: &str) -> bool {
-        let own = self.account();
         if self.wild_sections & (1 << 4) != 0 {
-            return wildcard::matches(own, account);
+            return wildcard::matches(self.account(), account);
         }
+        let (start, end) = (
+            usize::from(self.account_start),
+            usize::from(self.resource_start).saturating_sub(1),
+        );
+        let own = self.as_str().as_bytes().get(start..end).unwrap_or_default();
         match (
-            <&[u8; 12]>::try_from(own.as_bytes()),
+            <&[u8; 12]>::try_from(own),
             <&[u8; 12]>::try_from(account.as_bytes()),
         ) {
             (Ok(own), Ok(account)) => own == account,
-            _ => own == account,
+            _ => own == account.as_bytes(),
         }
     }
 

@@ -8,10 +8,15 @@
 /// with no allocation: the classic two-pointer algorithm that backtracks only
 /// to the most recent `*`.
 pub fn matches(pattern: &str, text: &str) -> bool {
-    if pattern == "*" {
+    matches_bytes(pattern.as_bytes(), text.as_bytes())
+}
+
+/// [`matches`] on the bytes of a pattern and a text (a pattern's pieces cut
+/// at byte offsets, with no char-boundary checks).
+pub fn matches_bytes(p: &[u8], t: &[u8]) -> bool {
+    if p == b"*" {
         return true;
     }
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
