@@ -60,7 +60,7 @@ use smallvec::SmallVec;
 use crate::arn::identity::{Form, FormKind};
 use crate::arn::pattern::Literal;
 use crate::arn::wildcard;
-use crate::engine::words::{self, Words};
+use crate::engine::words::Words;
 use crate::rule::{OrgId, Rule};
 
 /// Literal characters after a boundary that a prefix key includes.
@@ -176,10 +176,10 @@ impl Slot {
         }
     }
 
-    /// Slot `i` of a table's bytes ([`Words::bytes`]), if there is one.
+    /// Slot `i` of a table's words, if there is one.
     #[inline(always)]
-    fn at(slots: &[u8], i: usize) -> Option<Slot> {
-        words::get(slots, i).map(Slot::from_word)
+    fn at(slots: &[u64], i: usize) -> Option<Slot> {
+        slots.get(i).copied().map(Slot::from_word)
     }
 }
 
@@ -216,17 +216,14 @@ impl Table {
         let n = self.slots.len();
         let mut i = self.home(key);
         for _ in 0..n {
-            if self
-                .slots
-                .word(i)
-                .map(Slot::from_word)
-                .is_some_and(|slot| slot.value == EMPTY)
+            if let Some(word) = self.slots.as_mut_slice().get_mut(i)
+                && Slot::from_word(*word).value == EMPTY
             {
-                let slot = Slot {
+                *word = Slot {
                     tag: key as u32,
                     value,
-                };
-                self.slots.set(i, slot.to_word());
+                }
+                .to_word();
                 self.keys += 1;
                 return;
             }
@@ -266,17 +263,19 @@ impl Filter {
 
     fn insert(&mut self, key: u64) {
         let i = Filter::word(self.words.len(), key);
-        if let Some(word) = self.words.word(i) {
-            self.words.set(i, word | Filter::bits(key));
+        if let Some(word) = self.words.as_mut_slice().get_mut(i) {
+            *word |= Filter::bits(key);
         }
     }
 
-    /// False only for a key never inserted into the filter whose bytes
-    /// ([`Words::bytes`]) are `words`.
+    /// False only for a key never inserted into the filter whose words are
+    /// `words`.
     #[inline(always)]
-    fn may_hold(words: &[u8], key: u64) -> bool {
+    fn may_hold(words: &[u64], key: u64) -> bool {
         let bits = Filter::bits(key);
-        words::get(words, Filter::word(words.len() / 8, key)).is_none_or(|word| word & bits == bits)
+        words
+            .get(Filter::word(words.len(), key))
+            .is_none_or(|&word| word & bits == bits)
     }
 }
 
@@ -551,10 +550,9 @@ struct Probe {
 /// The keys of one lookup that passed the filter, probed a batch at a time.
 struct Probes<'i> {
     index: &'i Index,
-    /// The key table's slots and the filter's words, as bytes
-    /// ([`Words::bytes`]), taken once per lookup.
-    slots: &'i [u8],
-    filter: &'i [u8],
+    /// The key table's slots and the filter's words, taken once per lookup.
+    slots: &'i [u64],
+    filter: &'i [u64],
     /// Inline, never spilled (a full batch is probed first); a `SmallVec`
     /// rather than an array so that nothing is written before it is used.
     keys: SmallVec<[Probe; BATCH]>,
@@ -571,7 +569,7 @@ impl Probes<'_> {
         if self.keys.len() == BATCH {
             self.flush(out);
         }
-        let home = reduce(key, self.slots.len() / 8);
+        let home = reduce(key, self.slots.len());
         let first = Slot::at(self.slots, home);
         self.keys.push(Probe {
             key,
@@ -862,8 +860,8 @@ impl Index {
     /// Pushes the rules under each of `probes` (keys the filter let
     /// through, their home slots loaded): every slot with the key's tag from
     /// its home slot up to the first empty one.
-    fn probe_all(&self, slots: &[u8], probes: &[Probe], out: &mut SmallVec<[u32; 16]>) {
-        let n = slots.len() / 8;
+    fn probe_all(&self, slots: &[u64], probes: &[Probe], out: &mut SmallVec<[u32; 16]>) {
+        let n = slots.len();
         for probe in probes {
             if probe.first.value == EMPTY {
                 continue;
@@ -916,8 +914,8 @@ impl Index {
         let account_seeds = [account_seed(org, account), account_seed(org, WILD_ACCOUNT)];
         let mut probes = Probes {
             index: self,
-            slots: self.table.slots.bytes(),
-            filter: self.filter.words.bytes(),
+            slots: self.table.slots.as_slice(),
+            filter: self.filter.words.as_slice(),
             keys: SmallVec::new(),
         };
         for (tag, form) in forms.iter().enumerate() {
@@ -1062,7 +1060,7 @@ mod tests {
         for &k in &keys {
             filter.insert(k);
         }
-        let words = filter.words.bytes();
+        let words = filter.words.as_slice();
         assert!(keys.iter().all(|&k| Filter::may_hold(words, k)));
         let others = (0..100_000u64)
             .map(|i| key(scope_seed(2, FormKind::User, i), EXACT, text_hash(b"x")))
@@ -1070,7 +1068,7 @@ mod tests {
             .count();
         assert!(others < 2_000, "{others} of 100000 absent keys passed");
         assert!(
-            Filter::may_hold(Filter::with_keys(0).words.bytes(), 7),
+            Filter::may_hold(Filter::with_keys(0).words.as_slice(), 7),
             "an empty filter holds no word to reject with"
         );
     }

@@ -9,8 +9,8 @@
 //! aligned to one and advised `MADV_HUGEPAGE` (Linux; `memmap2`'s safe API),
 //! and a smaller
 //! one, or one on another system or whose mapping fails, is an ordinary heap
-//! allocation. Both are read the same way: eight little-endian bytes at a
-//! time (an unaligned load; no `unsafe` cast of the bytes to `u64`).
+//! allocation. Both are read as a `&[u64]` (the mapping's bytes through
+//! `bytemuck`'s checked cast, which its huge-page alignment always passes).
 
 /// The size of a transparent huge page on x86-64 and most arm64 Linux
 /// systems.
@@ -26,7 +26,7 @@ pub struct Words {
 }
 
 enum Storage {
-    Heap(Box<[u8]>),
+    Heap(Box<[u64]>),
     /// The words are `map[offset..offset + 8 * len]`, `offset` chosen so that
     /// they start on a huge-page boundary.
     #[cfg(target_os = "linux")]
@@ -54,23 +54,30 @@ impl Default for Words {
 impl Words {
     /// `len` words, each `value`.
     pub fn filled(len: usize, value: u64) -> Words {
-        let bytes = len.saturating_mul(8);
-        let storage = Words::mapped(bytes).unwrap_or_else(|| Storage::Heap(vec![0; bytes].into()));
-        let mut words = Words { storage, len };
+        let mapped = Words::mapped(len).map(|storage| Words { storage, len });
+        // INVARIANT: a mapping is used only if its words can be read as a
+        // whole `&[u64]` (the checked cast passes: aligned, long enough), so
+        // `as_slice` never comes back short.
+        let mut words = match mapped {
+            Some(words) if words.as_slice().len() == len => words,
+            _ => Words {
+                storage: Storage::Heap(vec![0; len].into_boxed_slice()),
+                len,
+            },
+        };
         if value != 0 {
-            for chunk in words.bytes_mut().chunks_exact_mut(8) {
-                chunk.copy_from_slice(&value.to_le_bytes());
-            }
+            words.as_mut_slice().fill(value);
         }
         words
     }
 
-    /// An anonymous mapping holding `bytes` on whole huge pages, starting on
-    /// one, advised to use huge pages; `None` below [`MAP_AT_LEAST`] or when
-    /// the system says no. (Its slack before the aligned start is never
-    /// touched, so it costs address space, not memory.)
+    /// An anonymous mapping holding `len` words on whole huge pages, starting
+    /// on one, advised to use huge pages; `None` below [`MAP_AT_LEAST`] bytes
+    /// or when the system says no. (Its slack before the aligned start is
+    /// never touched, so it costs address space, not memory.)
     #[cfg(target_os = "linux")]
-    fn mapped(bytes: usize) -> Option<Storage> {
+    fn mapped(len: usize) -> Option<Storage> {
+        let bytes = len.checked_mul(8)?;
         if bytes < MAP_AT_LEAST {
             return None;
         }
@@ -84,7 +91,7 @@ impl Words {
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn mapped(_bytes: usize) -> Option<Storage> {
+    fn mapped(_len: usize) -> Option<Storage> {
         None
     }
 
@@ -108,48 +115,31 @@ impl Words {
         self.len
     }
 
-    /// The words as bytes, for [`get`] (taken once per lookup).
-    pub fn bytes(&self) -> &[u8] {
-        let all: &[u8] = match &self.storage {
-            Storage::Heap(bytes) => bytes,
+    /// The words.
+    #[inline]
+    pub fn as_slice(&self) -> &[u64] {
+        match &self.storage {
+            Storage::Heap(words) => words,
             #[cfg(target_os = "linux")]
-            Storage::Mapped { map, offset } => map.get(*offset..).unwrap_or_default(),
-        };
-        all.get(..self.len * 8).unwrap_or_default()
-    }
-
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        let len = self.len * 8;
-        let all: &mut [u8] = match &mut self.storage {
-            Storage::Heap(bytes) => bytes,
-            #[cfg(target_os = "linux")]
-            Storage::Mapped { map, offset } => map.get_mut(*offset..).unwrap_or_default(),
-        };
-        all.get_mut(..len).unwrap_or_default()
-    }
-
-    /// Word `i`.
-    pub fn word(&self, i: usize) -> Option<u64> {
-        get(self.bytes(), i)
-    }
-
-    /// Sets word `i` (a no-op past the end).
-    pub fn set(&mut self, i: usize, value: u64) {
-        if let Some(chunk) = i
-            .checked_mul(8)
-            .and_then(|at| self.bytes_mut().get_mut(at..at + 8))
-        {
-            chunk.copy_from_slice(&value.to_le_bytes());
+            Storage::Mapped { map, offset } => map
+                .get(*offset..*offset + self.len * 8)
+                .and_then(|bytes| bytemuck::try_cast_slice(bytes).ok())
+                .unwrap_or_default(),
         }
     }
-}
 
-/// Word `i` of bytes taken from [`Words::bytes`].
-#[inline(always)]
-pub fn get(bytes: &[u8], i: usize) -> Option<u64> {
-    let at = i.checked_mul(8)?;
-    let word: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
-    Some(u64::from_le_bytes(word))
+    /// The words, to change them.
+    pub fn as_mut_slice(&mut self) -> &mut [u64] {
+        let len = self.len;
+        match &mut self.storage {
+            Storage::Heap(words) => words,
+            #[cfg(target_os = "linux")]
+            Storage::Mapped { map, offset } => map
+                .get_mut(*offset..*offset + len * 8)
+                .and_then(|bytes| bytemuck::try_cast_slice_mut(bytes).ok())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -163,24 +153,19 @@ mod tests {
         for len in [0, 1, 7, 1000, MAP_AT_LEAST / 8 + 3, HUGE_PAGE / 8 + 3] {
             let mut words = Words::filled(len, u64::MAX - 1);
             assert_eq!(words.len(), len);
-            assert_eq!(words.bytes().len(), len * 8);
-            assert!(
-                words
-                    .bytes()
-                    .chunks(8)
-                    .all(|c| c == (u64::MAX - 1).to_le_bytes())
-            );
+            assert_eq!(words.as_slice().len(), len);
+            assert!(words.as_slice().iter().all(|&w| w == u64::MAX - 1));
             for i in (0..len).step_by(997) {
-                words.set(i, i as u64 * 3);
+                if let Some(w) = words.as_mut_slice().get_mut(i) {
+                    *w = i as u64 * 3;
+                }
             }
             for i in (0..len).step_by(997) {
-                assert_eq!(words.word(i), Some(i as u64 * 3));
+                assert_eq!(words.as_slice().get(i), Some(&(i as u64 * 3)));
             }
-            assert_eq!(words.word(len), None);
-            words.set(len, 5);
             if cfg!(target_os = "linux") && len * 8 >= MAP_AT_LEAST {
                 assert!(words.is_mapped());
-                assert_eq!(words.bytes().as_ptr() as usize % HUGE_PAGE, 0);
+                assert_eq!(words.as_slice().as_ptr() as usize % HUGE_PAGE, 0);
                 assert_eq!(words.mapped_bytes(), (len * 8).next_multiple_of(HUGE_PAGE));
             } else {
                 assert!(!words.is_mapped());
