@@ -36,12 +36,14 @@
 //! per suffix length in use, and — only for scopes holding infix rules —
 //! every [`INFIX_CHARS`]-byte window of the resource, first checked against a
 //! 64-bit filter of the scope's infix keys), each text hashed once and mixed
-//! with each scope's seed. Each key is first looked up in a Bloom filter of
-//! the table's keys (16 bits per key, so it stays in cache): most keys of a
-//! lookup are in no rule's shape and stop there. For the others it loads the
-//! first table slot of every key before examining any, so that in a policy
-//! too large for the cache the misses overlap. The cost depends on the caller, not on the number of
-//! rules.
+//! with each scope's seed. Each key is looked up in a Bloom filter of the
+//! table's keys (16 bits per key, so it stays in cache) as it is made: most
+//! keys of a lookup are in no rule's shape and stop there. For the others
+//! the first table slot is loaded at once and examined only when the batch
+//! (up to eight keys) is probed, so that in a policy too large for the cache
+//! the misses overlap. In a large policy the table and the filter are on
+//! transparent huge pages ([`Words`]), so these random reads do not miss the
+//! TLB too. The cost depends on the caller, not on the number of rules.
 //!
 //! Keys are 64-bit hashes in one open-addressing table (linear probing, at
 //! most half full) of 8-byte slots: 32 bits of the key and either one rule
