@@ -76,13 +76,11 @@ impl Text {
     /// exactly (and the range is short enough to be kept as one); `None`
     /// otherwise.
     pub(crate) fn in_shared(base: &SharedStr, start: usize, text: &str) -> Option<Text> {
-        if base.as_str().get(start..start.checked_add(text.len())?) != Some(text) {
-            return None;
-        }
+        let (start, len) = written_at(base, start, text)?;
         Some(Text {
             base: base.clone(),
-            start: u32::try_from(start).ok()?,
-            len: u16::try_from(text.len()).ok()?,
+            start,
+            len,
             kept: Kept::Range,
         })
     }
@@ -111,6 +109,17 @@ impl Text {
             }
         }
     }
+}
+
+/// Where `text` is in `base` as `(start, len)`, when it reads there exactly
+/// from byte `start` and the range fits a `u32` start and a `u16` length;
+/// `None` otherwise. The one check behind every value kept as a range of a
+/// policy source ([`Text`], and a pattern's text).
+pub(crate) fn written_at(base: &SharedStr, start: usize, text: &str) -> Option<(u32, u16)> {
+    if base.as_str().get(start..start.checked_add(text.len())?) != Some(text) {
+        return None;
+    }
+    Some((u32::try_from(start).ok()?, u16::try_from(text.len()).ok()?))
 }
 
 impl From<&str> for Text {

@@ -13,7 +13,7 @@ use std::fmt;
 use crate::arn::identity::{CallerIdentity, Form, FormKind, is_name_byte, is_path_byte};
 use crate::arn::partition::{Partition, PartitionNames};
 use crate::arn::wildcard;
-use crate::text::SharedStr;
+use crate::text::{SharedStr, written_at};
 
 /// The longest pattern accepted.
 pub const MAX_PATTERN_LEN: usize = 2048;
@@ -140,16 +140,14 @@ pub struct Pattern {
     text_start: u32,
     text_len: u16,
     /// Byte offsets (in the normalised text) where the account and the
-    /// resource sections start, after the fourth and the fifth `:`; the
-    /// first four sections are found by splitting what precedes the account
-    /// (they hold no `:`), which only wildcard sections and the reference
-    /// matcher's service comparison need.
+    /// resource sections start, after the fourth and the fifth `:`.
     account_start: u16,
     resource_start: u16,
     /// Where the partition, service and region sections start, when each
-    /// is below 256 (always, but for very long wildcard sections; 0: find
-    /// it by splitting). Three bytes the struct had spare: the reference
-    /// matcher compares the service of every rule it scans.
+    /// is below 256 (always, but for very long wildcard sections; 0: the
+    /// first four sections are then split out of what precedes the account,
+    /// which holds no other `:`). Three bytes the struct had spare: the
+    /// reference matcher compares the service of every rule it scans.
     head_starts: [u8; 3],
     literal_len: u16,
     /// Bit `i` is set when section `i` holds a wildcard (`matches` compares
@@ -333,11 +331,10 @@ impl Pattern {
             Cow::Owned([s.arn, s.partition, service, s.region, s.account, &resource].join(":"))
         };
         let len = normalised.len();
-        let (text, text_start) = match source.filter(|source| {
-            source.as_str().get(start..start + len) == Some(&*normalised)
-                && u32::try_from(start).is_ok()
-        }) {
-            Some(source) => (source.clone(), start as u32),
+        let (text, text_start) = match source
+            .and_then(|source| Some((source, written_at(source, start, &normalised)?)))
+        {
+            Some((source, (at, _))) => (source.clone(), at),
             None => (SharedStr::from(&*normalised), 0),
         };
         let mut colons = normalised.match_indices(':').map(|(i, _)| (i + 1) as u16);

@@ -571,7 +571,7 @@ impl Probes<'_> {
         if self.keys.len() == BATCH {
             self.flush(out);
         }
-        let home = reduce(key, self.slots.len());
+        let home = self.index.table.home(key);
         let first = Slot::at(self.slots, home);
         self.keys.push(Probe {
             key,
