@@ -218,7 +218,7 @@ impl Pattern {
     /// Is the text kept as a range of a larger shared text (a policy
     /// source) rather than on its own?
     #[cfg(test)]
-    fn text_is_shared(&self) -> bool {
+    pub(crate) fn text_is_shared(&self) -> bool {
         self.text_start != 0 || self.text.as_str().len() != usize::from(self.text_len)
     }
 }

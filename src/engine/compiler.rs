@@ -113,12 +113,11 @@ impl Prepared {
     fn of(decl: &ast::RuleDecl, shared: &[SharedStr]) -> Prepared {
         Prepared {
             // Written as normalised (most patterns): kept as a range of the
-            // source (the span includes the quotes).
-            pattern: Pattern::parse_in(
-                &decl.pattern.node,
-                shared.get(decl.pattern.span.source.0 as usize),
-                decl.pattern.span.start as usize + 1,
-            ),
+            // source.
+            pattern: {
+                let (source, start) = quoted_in(shared, decl.pattern.span);
+                Pattern::parse_in(&decl.pattern.node, source, start)
+            },
             target: match &decl.effect {
                 EffectDecl::Map { target } => Some(parse_target(target, shared)),
                 EffectDecl::Deny => None,
@@ -128,16 +127,20 @@ impl Prepared {
 }
 
 /// Parses a target, keeping a literal one as a range of its source when it
-/// is written there as is (its span includes the quotes).
+/// is written there as is.
 fn parse_target(
     target: &Spanned<Cow<'_, str>>,
     shared: &[SharedStr],
 ) -> Result<Target, TargetError> {
-    Target::parse_in(
-        &target.node,
-        shared.get(target.span.source.0 as usize),
-        target.span.start as usize + 1,
-    )
+    let (source, start) = quoted_in(shared, target.span);
+    Target::parse_in(&target.node, source, start)
+}
+
+/// The source text a quoted string's `span` is in (of `shared`, each
+/// source's text) and where its contents start: the span includes the
+/// opening quote. A value kept as a range of its source starts there.
+fn quoted_in(shared: &[SharedStr], span: Span) -> (Option<&SharedStr>, usize) {
+    (shared.get(span.source.0 as usize), span.start as usize + 1)
 }
 
 /// Below this many rules a policy is prepared on the calling thread alone.
@@ -185,10 +188,10 @@ impl Compiler<'_> {
             return existing;
         }
         let org_id = self.orgs.len() as OrgId;
-        // Kept as a range of the source (the span includes the quotes).
-        let source = self.shared.get(written.span.source.0 as usize);
+        // Kept as a range of the source.
+        let (source, start) = quoted_in(self.shared, written.span);
         self.orgs.push(Org {
-            id: Text::shared_or_new(source, written.span.start as usize + 1, id),
+            id: Text::shared_or_new(source, start, id),
             rules: Vec::new(),
             tests: Vec::new(),
         });
@@ -472,6 +475,32 @@ fn shared<T, E>(
 mod tests {
     use super::*;
     use crate::policy::source::SourceId;
+
+    /// A compiled policy keeps org ids, literal targets and patterns written
+    /// as normalised as ranges of its source (no copy each); the rest keep
+    /// their own text.
+    #[test]
+    fn values_written_as_kept_are_ranges_of_the_source() {
+        let text = "org \"o-1\" {\n\
+            \x20 map \"arn:aws:sts::123456789012:assumed-role/a\" to \"a@example.com\"\n\
+            \x20 map \"arn:aws:iam::123456789012:role/b\" to \"{session}@example.com\"\n\
+            }\n";
+        let mut sources = SourceMap::new();
+        sources.add("t.policy", text);
+        let compiled = compile(&sources).unwrap();
+        assert!(compiled.orgs.iter().all(|org| org.id.is_range()));
+        let [written, rewritten] = &compiled.rules[..] else {
+            panic!("two rules")
+        };
+        assert!(written.pattern.text_is_shared());
+        assert!(matches!(&written.effect, Effect::Map(Target::Literal(t)) if t.is_range()));
+        // `role/b` is rewritten to `assumed-role/b`, which is not written there.
+        assert!(!rewritten.pattern.text_is_shared());
+        assert!(matches!(
+            &rewritten.effect,
+            Effect::Map(Target::Template(_))
+        ));
+    }
 
     /// A policy large enough to be prepared on several threads: every rule's
     /// pattern and target (good ones and bad ones, maps and denies) come
