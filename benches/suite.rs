@@ -146,8 +146,11 @@ const SHAPE_SIZES: [(&str, usize); 2] = [("1k", 1_000), ("100k", 100_000)];
 /// One rule shape at one size: arnmap and the prefilter baseline (both
 /// checked against the reference matcher on every caller first).
 fn shape_run(c: &mut Criterion, shape: ruleset::Shape, label: &str, rules: usize) {
-    if std::env::var("ARNMAP_BENCH_PROFILE_SHAPE")
-        .is_ok_and(|profiled| profiled != format!("{}_{label}", shape.label()))
+    // `ARNMAP_BENCH_PROFILE_SHAPE`: this shape and size alone, for a profiler.
+    let profiled = std::env::var_os("ARNMAP_BENCH_PROFILE_SHAPE");
+    if profiled
+        .as_ref()
+        .is_some_and(|name| *name != *format!("{}_{label}", shape.label()))
     {
         return;
     }
@@ -166,9 +169,7 @@ fn shape_run(c: &mut Criterion, shape: ruleset::Shape, label: &str, rules: usize
     assert_agrees("linear", &policy, &callers, |org, caller| {
         baseline::linear(&policy, org, caller).to_decision()
     });
-    if std::env::var("ARNMAP_BENCH_PROFILE_SHAPE").ok().as_deref()
-        == Some(&format!("{}_{label}", shape.label()))
-    {
+    if profiled.is_some() {
         profile_lookups(&format!("{} {label}", shape.label()), &policy, &callers);
     }
     let prefilter = baseline::PrefilterBaseline::build(&policy);
