@@ -61,7 +61,7 @@ pub use auth::verifier::{ReplayConfig, Verified, Verifier, VerifierConfig, Verif
 /// beyond the public API. Anything here may change in any release.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::arn::identity::{Form, FormKind};
+    pub use crate::arn::identity::{Form, FormKind, FormList};
     pub use crate::arn::wildcard;
     pub use crate::auth::proof::{parse_sts_host, wire};
     pub use crate::engine::index::IndexStats;

@@ -131,6 +131,22 @@ pub struct Form<'a> {
     pub resource: &'a str,
 }
 
+/// A caller's forms ([`CallerIdentity::form_list`]): one to three, kept
+/// inline.
+#[derive(Debug, Clone, Copy)]
+pub struct FormList<'a> {
+    /// The forms; those past `len` repeat one of them and are not used.
+    forms: [Form<'a>; 3],
+    len: u8,
+}
+
+impl<'a> FormList<'a> {
+    /// The forms, in [`CallerIdentity::forms`] order.
+    pub fn as_slice(&self) -> &[Form<'a>] {
+        self.forms.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
 impl Form<'_> {
     /// The ARN service of this form.
     pub fn service(&self) -> Service {
@@ -418,49 +434,55 @@ impl CallerIdentity {
     /// The ARN forms a pattern is compared against (docs/semantics.md §1): three for an
     /// assumed role (raw, session-less, role), one for every other caller.
     pub fn forms(&self) -> impl Iterator<Item = Form<'_>> {
+        let list = self.form_list();
+        list.forms.into_iter().take(usize::from(list.len))
+    }
+
+    /// [`CallerIdentity::forms`] as a slice, made without an iterator (the
+    /// indexed matcher takes them once per lookup).
+    pub fn form_list(&self) -> FormList<'_> {
         let resource = self.resource();
-        let mut forms: [Option<Form<'_>>; 3] = [None, None, None];
+        let only = |kind| FormList {
+            forms: [Form { kind, resource }; 3],
+            len: 1,
+        };
         match self.kind {
-            IdentityKind::User => {
-                forms[0] = Some(Form {
-                    kind: FormKind::User,
-                    resource,
-                });
-            }
-            IdentityKind::FederatedUser => {
-                forms[0] = Some(Form {
-                    kind: FormKind::FederatedUser,
-                    resource,
-                });
-            }
-            IdentityKind::Root => {
-                forms[0] = Some(Form {
-                    kind: FormKind::Root,
-                    resource,
-                });
-            }
+            IdentityKind::User => only(FormKind::User),
+            IdentityKind::FederatedUser => only(FormKind::FederatedUser),
+            IdentityKind::Root => only(FormKind::Root),
             IdentityKind::AssumedRole => {
                 // `assumed-role/ROLE`: the resource up to the end of the role name.
                 let sessionless = self
                     .arn
                     .get(self.resource_at as usize..self.name.1 as usize);
                 debug_assert!(sessionless.is_some_and(|s| s.starts_with("assumed-role/")));
-                let sessionless = sessionless.unwrap_or(resource);
-                forms[0] = Some(Form {
+                let sessionless = Form {
+                    kind: FormKind::SessionlessRole,
+                    resource: sessionless.unwrap_or(resource),
+                };
+                let raw = Form {
                     kind: FormKind::AssumedRole,
                     resource,
-                });
-                forms[1] = Some(Form {
-                    kind: FormKind::SessionlessRole,
-                    resource: sessionless,
-                });
-                forms[2] = self.role_resource.as_deref().map(|r| Form {
-                    kind: FormKind::Role,
-                    resource: r,
-                });
+                };
+                match self.role_resource.as_deref() {
+                    Some(role) => FormList {
+                        forms: [
+                            raw,
+                            sessionless,
+                            Form {
+                                kind: FormKind::Role,
+                                resource: role,
+                            },
+                        ],
+                        len: 3,
+                    },
+                    None => FormList {
+                        forms: [raw, sessionless, sessionless],
+                        len: 2,
+                    },
+                }
             }
         }
-        forms.into_iter().flatten()
     }
 
     /// The full ARN of one form (`arn:P:iam::A:role/ROLE`), for display.

@@ -6,7 +6,6 @@ use std::borrow::Cow;
 
 use smallvec::SmallVec;
 
-use crate::arn::identity::Form;
 use crate::engine::compiler;
 use crate::engine::decision::{Decision, Verdict};
 use crate::engine::index::{self, Index, IndexStats};
@@ -118,8 +117,7 @@ impl CompiledPolicy {
 
     /// The [`OrgId`] of the org with this id (through the index's org table).
     fn org_id(&self, id: &str) -> Option<OrgId> {
-        self.index
-            .find_org(id, |org| self.orgs.get(org as usize).map(|o| &*o.id))
+        self.index.find_org(id)
     }
 
     /// A rule's id: its `as` name, else `file:line`.
@@ -138,31 +136,20 @@ impl CompiledPolicy {
             return self.evaluate_reference(org, caller);
         }
         let identity = caller.identity;
-        let forms: SmallVec<[Form<'_>; 3]> = identity.forms().collect();
+        let forms = identity.form_list();
+        let forms = forms.as_slice();
         let (partition, account) = (identity.partition(), identity.account());
-        let mut candidates: SmallVec<[u32; 16]> = SmallVec::new();
-        self.index
-            .candidates(org_id, account, &forms, &mut candidates);
-        // Match each candidate once (precedence walks the matches twice), and
-        // only against the form whose key found it: a rule that matches the
-        // caller through a form is a candidate through that form.
-        let mut matched: SmallVec<[&Rule; 8]> = SmallVec::new();
-        let mut last = None;
-        for &c in &candidates {
-            let i = c >> index::FORM_BITS;
-            if last == Some(i) {
-                // Already matched through another form.
-                continue;
-            }
-            let rule = self.rules.get(i as usize);
-            let form = forms.get((c & ((1 << index::FORM_BITS) - 1)) as usize);
-            let (Some(rule), Some(form)) = (rule, form) else {
-                // INVARIANT: the index files only ranks of `self.rules` and
-                // tags only forms of the caller. Were it broken, dropping the
-                // candidate could drop a deny: answer with the reference
-                // matcher instead, which needs no index.
-                debug_assert!(false, "index candidate {c} out of range");
-                return self.evaluate_reference(org, caller);
+        // Each candidate is checked as the index finds it, against the form
+        // whose key found it only: a rule that matches the caller through a
+        // form is a candidate through that form.
+        let mut matched: SmallVec<[u32; 8]> = SmallVec::new();
+        let mut out_of_range = false;
+        self.index.candidates(org_id, account, forms, |rank, form| {
+            let (Some(rule), Some(form)) =
+                (self.rules.get(rank as usize), forms.get(form as usize))
+            else {
+                out_of_range = true;
+                return;
             };
             // Keys are 64-bit hashes: a collision may bring a rule of another
             // org, which its pattern alone would not reject.
@@ -170,11 +157,28 @@ impl CompiledPolicy {
                 && rule.pattern.fits_form_kind(form.kind)
                 && rule.pattern.matches_fitting_form(partition, account, form)
             {
-                matched.push(rule);
-                last = Some(i);
+                matched.push(rank);
             }
+        });
+        if out_of_range {
+            // INVARIANT: the index files only ranks of `self.rules` and tells
+            // only forms of the caller. Were it broken, dropping the
+            // candidate could drop a deny: answer with the reference matcher
+            // instead, which needs no index.
+            debug_assert!(false, "index candidate out of range");
+            return self.evaluate_reference(org, caller);
         }
-        precedence::resolve(matched.iter().copied(), caller)
+        // Ranks are precedence order; a rule found twice counts once.
+        if matched.len() > 1 {
+            matched.sort_unstable();
+            matched.dedup();
+        }
+        precedence::resolve(
+            matched
+                .iter()
+                .filter_map(|&rank| self.rules.get(rank as usize)),
+            caller,
+        )
     }
 
     /// Decides with the reference matcher: docs/semantics.md §2–3 written literally.
