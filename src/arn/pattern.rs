@@ -401,15 +401,19 @@ impl Pattern {
         Ok(pattern)
     }
 
-    /// Does the resource section match `text`? A wildcard resource is
-    /// `HEAD MIDDLE TAIL` with a literal head and tail: those are compared as
-    /// bytes, and only the middle (which starts and ends with a wildcard)
-    /// goes through the wildcard matcher.
-    fn resource_matches(&self, text: &str) -> bool {
+    /// Does the resource section match `text` (`own`: the pattern's bytes)?
+    /// A wildcard resource is `HEAD MIDDLE TAIL` with a literal head and
+    /// tail: those are compared as bytes, and only the middle (which starts
+    /// and ends with a wildcard) goes through the wildcard matcher.
+    #[inline(always)]
+    fn resource_matches_in(&self, own: &[u8], text: &str) -> bool {
         // As bytes: slicing a `str` checks char boundaries on every cut.
-        let (p, t) = (self.resource_bytes(), text.as_bytes());
+        let p = own
+            .get(usize::from(self.resource_start)..)
+            .unwrap_or_default();
+        let t = text.as_bytes();
         if self.wild_sections & (1 << 5) == 0 {
-            return p == t;
+            return same_bytes(Some(p), Some(t));
         }
         let (head, tail) = (
             usize::from(self.resource_head),
@@ -427,25 +431,31 @@ impl Pattern {
             }
     }
 
-    /// The resource section as bytes (no char-boundary checks).
-    fn resource_bytes(&self) -> &[u8] {
-        self.as_str()
+    /// The normalised text as bytes (no char-boundary checks: matching
+    /// compares bytes).
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        let start = self.text_start as usize;
+        self.text
+            .as_str()
             .as_bytes()
-            .get(usize::from(self.resource_start)..)
+            .get(start..start + usize::from(self.text_len))
             .unwrap_or_default()
     }
 
-    /// Does the account section match a caller's account? A literal one is
-    /// 12 digits (`parse` checks it), compared as such.
-    fn account_matches(&self, account: &str) -> bool {
-        if self.wild_sections & (1 << 4) != 0 {
-            return wildcard::matches(self.account(), account);
-        }
+    /// Does the account section match a caller's account (`own`: the
+    /// pattern's bytes)? A literal one is 12 digits (`parse` checks it),
+    /// compared as such.
+    #[inline(always)]
+    fn account_matches_in(&self, own: &[u8], account: &str) -> bool {
         let (start, end) = (
             usize::from(self.account_start),
             usize::from(self.resource_start).saturating_sub(1),
         );
-        let own = self.as_str().as_bytes().get(start..end).unwrap_or_default();
+        let own = own.get(start..end).unwrap_or_default();
+        if self.wild_sections & (1 << 4) != 0 {
+            return wildcard::matches_bytes(own, account.as_bytes());
+        }
         match (
             <&[u8; 12]>::try_from(own),
             <&[u8; 12]>::try_from(account.as_bytes()),
@@ -483,8 +493,9 @@ impl Pattern {
     /// and partition, and any wildcard `arn` or region section (a literal one
     /// is `arn` or empty: `parse` rejects any other).
     fn sections_match(&self, partition: Partition, account: &str, form: &Form<'_>) -> bool {
-        self.resource_matches(form.resource)
-            && self.account_matches(account)
+        let own = self.bytes();
+        self.resource_matches_in(own, form.resource)
+            && self.account_matches_in(own, account)
             && self.partition_matches(partition)
             && (self.wild_sections & (1 << 3) == 0 || wildcard::matches(self.region(), ""))
             && (self.wild_sections & 1 == 0 || wildcard::matches(self.arn_section(), "arn"))
@@ -1051,7 +1062,7 @@ mod resource_split {
                 "assumed-role/".to_owned(),
             ] {
                 prop_assert_eq!(
-                    pattern.resource_matches(&text),
+                    pattern.resource_matches_in(pattern.bytes(), &text),
                     wildcard::matches(pattern.resource(), &text),
                     "{} against {}", pattern.resource(), text
                 );
