@@ -109,6 +109,20 @@ impl Text {
             }
         }
     }
+
+    /// The string's bytes (a range of the base without the char-boundary
+    /// checks of [`Text::as_str`]: for comparing).
+    pub fn as_bytes(&self) -> &[u8] {
+        let base = self.base.as_str().as_bytes();
+        match self.kept {
+            Kept::Whole => base,
+            Kept::Range => {
+                let start = self.start as usize;
+                base.get(start..start + usize::from(self.len))
+                    .unwrap_or_default()
+            }
+        }
+    }
 }
 
 /// Where `text` is in `base` as `(start, len)`, when it reads there exactly
@@ -203,6 +217,8 @@ mod tests {
         let own = Text::new("alice@example.com");
         assert!(range.is_range() && !own.is_range());
         assert_eq!(range.as_str(), "alice@example.com");
+        assert_eq!(range.as_bytes(), b"alice@example.com");
+        assert_eq!(own.as_bytes(), b"alice@example.com");
         assert_eq!(range, own);
         assert_eq!(format!("{range} {range:?}"), format!("{own} {own:?}"));
         let hash = |t: &Text| {

@@ -117,7 +117,9 @@ impl CompiledPolicy {
 
     /// The [`OrgId`] of the org with this id (through the index's org table).
     fn org_id(&self, id: &str) -> Option<OrgId> {
-        self.index.find_org(id)
+        self.index.find_org(id, |org| {
+            self.orgs.get(org as usize).map(|o| o.id.as_bytes())
+        })
     }
 
     /// A rule's id: its `as` name, else `file:line`.
