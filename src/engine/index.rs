@@ -369,6 +369,27 @@ fn text_hash(text: &[u8]) -> u64 {
     h
 }
 
+/// [`text_hash`] of `whole[start..end]` (`None` if out of range). A text
+/// shorter than eight bytes (a short prefix or suffix of a resource) has
+/// its bytes read with one load from around it in `whole` — the eight
+/// bytes up to its end, or from its start — where `text_hash` alone would
+/// read them one by one.
+#[inline(always)]
+fn text_hash_in(whole: &[u8], start: usize, end: usize) -> Option<u64> {
+    let text = whole.get(start..end)?;
+    let n = text.len();
+    if n == 0 || n >= 8 {
+        return Some(text_hash(text));
+    }
+    let bytes = match end.checked_sub(8) {
+        Some(from) => whole.get(from..end).map(|w| word(w) >> (8 * (8 - n))),
+        None => whole
+            .get(start..start + 8)
+            .map(|w| word(w) & ((1 << (8 * n)) - 1)),
+    };
+    Some(bytes.map_or_else(|| text_hash(text), |b| fold(fold(0, n as u64), b)))
+}
+
 /// An account as a 64-bit code for its keys' seeds: the low nibbles of its
 /// 12 bytes (a digit's value), packed so that distinct 12-digit accounts
 /// have distinct codes, none of them [`WILD_ACCOUNT`]; an account of another
@@ -579,11 +600,10 @@ impl<F: FnMut(u32, u32)> Probes<'_, F> {
         self.keys.clear();
     }
 
-    /// Hashes a key text once and adds its key in each scope whose mask
-    /// has `bit`.
+    /// Adds the key of a text (its hash computed once) in each scope whose
+    /// mask has `bit`.
     #[inline(always)]
-    fn text(&mut self, scopes: &Scopes, strategy: u8, bit: u64, text: &[u8]) {
-        let hash = text_hash(text);
+    fn text(&mut self, scopes: &Scopes, strategy: u8, bit: u64, hash: u64) {
         if scopes.masks[0] & bit != 0 {
             self.add(key(scopes.seeds[0], strategy, hash), scopes.form);
         }
@@ -597,23 +617,23 @@ impl<F: FnMut(u32, u32)> Probes<'_, F> {
     fn form(&mut self, scopes: &Scopes, resource: &[u8]) {
         let union = scopes.union();
         if union & EXACT_BIT != 0 {
-            self.text(scopes, EXACT, EXACT_BIT, resource);
+            self.text(scopes, EXACT, EXACT_BIT, text_hash(resource));
         }
         let mut suffixes = (union >> SUFFIX_SHIFT) & ((1 << SUFFIX_LENS.len()) - 1);
         while suffixes != 0 {
             let class = suffixes.trailing_zeros();
             suffixes &= suffixes - 1;
             if let Some(&n) = SUFFIX_LENS.get(class as usize)
-                && let Some(text) = resource
+                && let Some(hash) = resource
                     .len()
                     .checked_sub(n)
-                    .and_then(|at| resource.get(at..))
+                    .and_then(|at| text_hash_in(resource, at, resource.len()))
             {
                 self.text(
                     scopes,
                     SUFFIX + class as u8,
                     1 << (SUFFIX_SHIFT + class),
-                    text,
+                    hash,
                 );
             }
         }
@@ -631,16 +651,16 @@ impl<F: FnMut(u32, u32)> Probes<'_, F> {
             let next = resource.get(boundary..).and_then(next_slash);
             let short = prefix_strategy(depth, false);
             if prefixes & (1 << short) != 0
-                && let Some(text) = resource.get(..boundary)
+                && let Some(hash) = text_hash_in(resource, 0, boundary)
             {
-                self.text(scopes, short, 1 << short, text);
+                self.text(scopes, short, 1 << short, hash);
             }
             let long = prefix_strategy(depth, true);
             if prefixes & (1 << long) != 0
                 && next.is_none_or(|slash| slash >= KEY_CHARS)
-                && let Some(text) = resource.get(..boundary + KEY_CHARS)
+                && let Some(hash) = text_hash_in(resource, 0, boundary + KEY_CHARS)
             {
-                self.text(scopes, long, 1 << long, text);
+                self.text(scopes, long, 1 << long, hash);
             }
             depth += 1;
             if depth > deepest && deepest < MAX_DEPTH {
@@ -1161,6 +1181,26 @@ mod tests {
                 buf[..n].copy_from_slice(&t[len - n..]);
                 assert_eq!(tail(t, n), u64::from_le_bytes(buf), "{len} {n}");
             }
+        }
+    }
+
+    /// A text's hash read from around it is its hash, wherever it sits in
+    /// a longer text (short ones near the start, the end, or both).
+    #[test]
+    fn hashes_of_texts_within_others_are_their_hashes() {
+        let whole: Vec<u8> = (0..20u8).map(|i| b'a' + i).collect();
+        for len in 0..=whole.len() {
+            let w = &whole[..len];
+            for start in 0..=len {
+                for end in start..=len {
+                    assert_eq!(
+                        text_hash_in(w, start, end),
+                        Some(text_hash(&w[start..end])),
+                        "{len} {start} {end}"
+                    );
+                }
+            }
+            assert_eq!(text_hash_in(w, 0, len + 1), None);
         }
     }
     use crate::engine::policy::CompiledPolicy;
