@@ -208,25 +208,12 @@ impl Target {
     }
 
     /// Renders the target for a caller; the result is a valid account identifier.
+    #[inline]
     pub fn render<'t>(&'t self, caller: &Caller<'_>) -> Result<Cow<'t, str>, RenderError> {
         match self {
+            // Inline: most targets are literal, and a decision renders one.
             Target::Literal(s) => Ok(Cow::Borrowed(s.as_str())),
-            Target::Template(pieces) => {
-                let mut out = String::with_capacity(64);
-                for piece in pieces.iter() {
-                    match piece {
-                        Piece::Text(t) => out.push_str(t),
-                        Piece::Value(p) => {
-                            out.push_str(p.value(caller).ok_or(RenderError::Missing(p.as_str()))?)
-                        }
-                    }
-                }
-                if is_account_identifier(&out) {
-                    Ok(Cow::Owned(out))
-                } else {
-                    Err(RenderError::Invalid(out))
-                }
-            }
+            Target::Template(pieces) => render_template(pieces, caller).map(Cow::Owned),
         }
     }
 
@@ -257,6 +244,25 @@ impl fmt::Display for Target {
                 Ok(())
             }
         }
+    }
+}
+
+/// A template's pieces with the caller's values, checked to be an account
+/// identifier.
+fn render_template(pieces: &[Piece], caller: &Caller<'_>) -> Result<String, RenderError> {
+    let mut out = String::with_capacity(64);
+    for piece in pieces {
+        match piece {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Value(p) => {
+                out.push_str(p.value(caller).ok_or(RenderError::Missing(p.as_str()))?)
+            }
+        }
+    }
+    if is_account_identifier(&out) {
+        Ok(out)
+    } else {
+        Err(RenderError::Invalid(out))
     }
 }
 
