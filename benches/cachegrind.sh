@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Instructions, L1d misses and misses of a 4 MiB last-level cache per lookup,
 # counted by cachegrind (this machine's virtual CPU has no hardware counters
-# for `perf stat`): N lookups of the mixed caller set minus one lookup, so the
+# for `perf stat`; ARNMAP_HUGE_PAGES=0: valgrind does not follow the suite's
+# re-execution onto huge pages): N lookups of the mixed caller set minus one lookup, so the
 # compile and setup cancel out. Slow: the policy is compiled under valgrind.
 #
 #   bash benches/cachegrind.sh 1k [N]     # sizes: 1k, 100k, 1M; N defaults to 100000
@@ -10,7 +11,7 @@ size=${1:?size: 1k, 100k or 1M} n=${2:-100000}
 cd "$(dirname "$0")/.."
 bin=$(cargo bench --bench suite --no-run 2>&1 | grep -o 'target/release/deps/suite-[0-9a-f]*' | tail -1)
 run() {
-    ARNMAP_BENCH_SIZES=$size ARNMAP_BENCH_PROFILE_LOOKUPS=$1 valgrind --tool=cachegrind \
+    ARNMAP_HUGE_PAGES=0 ARNMAP_BENCH_SIZES=$size ARNMAP_BENCH_PROFILE_LOOKUPS=$1 valgrind --tool=cachegrind \
         --cache-sim=yes --LL=4194304,16,64 --cachegrind-out-file=/dev/null "$bin" --bench 2>&1 |
         tr -d ',' | awk '/I *refs/{i=$NF} /D1  misses/{d=$4} /LLd misses/{l=$4} END{print i, d, l}'
 }

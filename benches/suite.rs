@@ -481,6 +481,14 @@ fn verdict(ok: bool) -> &'static str {
 }
 
 fn report(built: &[Built], shapes: bool) {
+    println!(
+        "\nHeap on transparent huge pages (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, as `arnmap serve` runs): {}",
+        if arnmap::huge_pages::heap_on_huge_pages() {
+            "yes"
+        } else {
+            "no"
+        }
+    );
     println!("\n## Lookup medians (one lookup, caller already parsed)\n");
     println!(
         "| rules | arnmap | linear scan | RegexSet | GlobSet | prefilter | vs linear | vs RegexSet | vs GlobSet | vs prefilter |"
@@ -697,6 +705,14 @@ fn check_mode() -> ! {
             failed.push(what);
         }
     };
+    println!(
+        "heap on transparent huge pages (as `arnmap serve` runs): {}\n",
+        if arnmap::huge_pages::heap_on_huge_pages() {
+            "yes"
+        } else {
+            "no"
+        }
+    );
     println!("| check | |\n|---|---|");
     for shape in ruleset::Shape::ALL {
         let mut ours = Vec::new();
@@ -882,6 +898,12 @@ fn dump(dir: &std::path::Path) -> ! {
 }
 
 fn main() {
+    // Measure what `arnmap serve` runs with: the heap on transparent huge
+    // pages (arnmap::huge_pages; `ARNMAP_HUGE_PAGES=0` measures without,
+    // and valgrind needs it off). Returns only when it did not execute again.
+    if let Some(e) = arnmap::huge_pages::reexec_with_huge_page_heap() {
+        eprintln!("could not restart with the heap on huge pages ({e}); measuring without");
+    }
     if std::env::var_os("ARNMAP_BENCH_CHECK").is_some() {
         check_mode();
     }

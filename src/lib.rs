@@ -12,6 +12,7 @@
 mod arn;
 mod auth;
 mod engine;
+pub mod huge_pages;
 pub mod lint;
 mod parallel;
 mod policy;

@@ -36,7 +36,17 @@ pub struct ServeArgs {
 
 /// Runs the service until SIGTERM or Ctrl-C.
 pub fn run(args: ServeArgs) -> ExitCode {
+    // A large policy's rules and source on huge pages (arnmap::huge_pages):
+    // returns only when it did not execute again.
+    let reexec_failed = arnmap::huge_pages::reexec_with_huge_page_heap();
     init_logging();
+    if let Some(e) = reexec_failed {
+        tracing::warn!(error = %e, "could not restart with the heap on huge pages; going on without");
+    }
+    tracing::info!(
+        huge_pages = arnmap::huge_pages::heap_on_huge_pages(),
+        "heap on transparent huge pages (ARNMAP_HUGE_PAGES=0 turns it off)"
+    );
     let mut config = match &args.config {
         Some(path) => match ServeConfig::from_file(path) {
             Ok(c) => c,

@@ -590,3 +590,42 @@ fn idle_sockets_do_not_starve_a_new_client() {
     assert!(refused >= 268, "{refused} of 300 refused at once");
     assert!(server.log().contains("open-file limit"), "{}", server.log());
 }
+
+/// `arnmap serve` runs with its heap on transparent huge pages: it executes
+/// itself again with glibc's tunable added to the operator's (glibc reads
+/// it, and may drop it from what `/proc/PID/environ` shows, so the check is
+/// the service's own report, which reads its environment) and still
+/// serves; `ARNMAP_HUGE_PAGES=0` keeps it as started.
+#[test]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn serve_runs_with_its_heap_on_huge_pages_unless_told_not_to() {
+    let dir = temp_dir("hugepages");
+    let policies = write_policy(&dir);
+    let data = dir.join("data");
+    let reported = |server: &Server| {
+        let log = server.log.lock().map(|l| l.clone()).unwrap_or_default();
+        log.lines()
+            .find(|l| l.contains("heap on transparent huge pages"))
+            .map(|l| l.contains("huge_pages=true"))
+    };
+    let health = |server: &Server| read(http().get(format!("{}/healthz", server.url)).call()).0;
+    let mut on = Server::start_with_env(
+        &data,
+        &policies,
+        &[],
+        &[("GLIBC_TUNABLES", "glibc.malloc.arena_max=4")],
+    );
+    assert_eq!(reported(&on), Some(true), "{:?}", on.log);
+    assert_eq!(health(&on), 200);
+    let huge = std::fs::read_to_string(format!("/proc/{}/smaps_rollup", on.pid()))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("AnonHugePages"))
+        .map(str::to_owned);
+    eprintln!("with huge pages: {huge:?}");
+    on.kill();
+    let mut off = Server::start_with_env(&data, &policies, &[], &[("ARNMAP_HUGE_PAGES", "0")]);
+    assert_eq!(reported(&off), Some(false), "{:?}", off.log);
+    assert_eq!(health(&off), 200);
+    off.kill();
+}

@@ -103,6 +103,18 @@ impl Server {
         )
     }
 
+    /// [`Server::start`] with extra environment variables.
+    pub fn start_with_env(
+        data: &Path,
+        policies: &Path,
+        extra: &[String],
+        env: &[(&str, &str)],
+    ) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_arnmap"));
+        command.envs(env.iter().copied());
+        Server::start_command(command, data, policies, extra)
+    }
+
     /// [`Server::start`] with the service's open-file soft limit set to
     /// `open_files` (through `sh -c 'ulimit -n N; exec …'`, Unix).
     pub fn start_with_open_files(
