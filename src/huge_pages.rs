@@ -27,7 +27,7 @@ pub const OPT_OUT: &str = "ARNMAP_HUGE_PAGES";
 const TUNABLE: &str = "glibc.malloc.hugetlb=1";
 
 /// The `GLIBC_TUNABLES` value to run with, given the current one: the
-/// current tunables with [`TUNABLE`] added. `None` when nothing is to be
+/// current tunables with `glibc.malloc.hugetlb=1` added. `None` when nothing is to be
 /// done: the hugetlb tunable is set already (by us or by the operator), the
 /// opt-out says `0`, or the current value is not UTF-8.
 pub fn tunables_with_huge_pages(
