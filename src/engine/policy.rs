@@ -171,13 +171,9 @@ impl CompiledPolicy {
             return self.evaluate_reference(org, caller);
         }
         // Ranks are precedence order; a rule found twice counts once.
-        match matched.len() {
-            0 => return Verdict::NoMatch,
-            1 => {}
-            _ => {
-                matched.sort_unstable();
-                matched.dedup();
-            }
+        if matched.len() > 1 {
+            matched.sort_unstable();
+            matched.dedup();
         }
         precedence::resolve(
             matched
