@@ -979,8 +979,11 @@ impl Index {
                 .get(&infix_scope(org, form, scope))
                 .copied()
                 .unwrap_or(u64::MAX);
-            for window in resource.windows(INFIX_CHARS) {
-                let k = key(seed, INFIX, text_hash(window));
+            for end in INFIX_CHARS..=resource.len() {
+                let Some(hash) = text_hash_in(resource, end - INFIX_CHARS, end) else {
+                    continue;
+                };
+                let k = key(seed, INFIX, hash);
                 if filter & filter_bit(k) != 0 {
                     probes.add(k, scopes.form);
                 }
