@@ -30,6 +30,28 @@ impl SharedStr {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// `start..start + len` of the string: the range a value kept in it
+    /// names (one only made where it reads exactly, [`written_at`]; empty
+    /// were it outside).
+    #[inline]
+    pub(crate) fn str_at(&self, start: u32, len: u16) -> &str {
+        let start = start as usize;
+        let text = self.as_str().get(start..start + usize::from(len));
+        debug_assert!(text.is_some(), "a text range outside its base");
+        text.unwrap_or_default()
+    }
+
+    /// [`SharedStr::str_at`] as bytes, without its char-boundary checks
+    /// (for comparing and matching).
+    #[inline]
+    pub(crate) fn bytes_at(&self, start: u32, len: u16) -> &[u8] {
+        let start = start as usize;
+        self.as_str()
+            .as_bytes()
+            .get(start..start + usize::from(len))
+            .unwrap_or_default()
+    }
 }
 
 impl From<&str> for SharedStr {
@@ -101,26 +123,16 @@ impl Text {
     pub fn as_str(&self) -> &str {
         match self.kept {
             Kept::Whole => self.base.as_str(),
-            Kept::Range => {
-                let start = self.start as usize;
-                let text = self.base.as_str().get(start..start + usize::from(self.len));
-                debug_assert!(text.is_some(), "a text range outside its base");
-                text.unwrap_or_default()
-            }
+            Kept::Range => self.base.str_at(self.start, self.len),
         }
     }
 
-    /// The string's bytes (a range of the base without the char-boundary
-    /// checks of [`Text::as_str`]: for comparing).
+    /// The string's bytes (without the char-boundary checks of
+    /// [`Text::as_str`]: for comparing).
     pub fn as_bytes(&self) -> &[u8] {
-        let base = self.base.as_str().as_bytes();
         match self.kept {
-            Kept::Whole => base,
-            Kept::Range => {
-                let start = self.start as usize;
-                base.get(start..start + usize::from(self.len))
-                    .unwrap_or_default()
-            }
+            Kept::Whole => self.base.as_str().as_bytes(),
+            Kept::Range => self.base.bytes_at(self.start, self.len),
         }
     }
 }

@@ -435,12 +435,7 @@ impl Pattern {
     /// compares bytes).
     #[inline(always)]
     fn bytes(&self) -> &[u8] {
-        let start = self.text_start as usize;
-        self.text
-            .as_str()
-            .as_bytes()
-            .get(start..start + usize::from(self.text_len))
-            .unwrap_or_default()
+        self.text.bytes_at(self.text_start, self.text_len)
     }
 
     /// Does the account section match a caller's account (`own`: the
@@ -512,11 +507,7 @@ impl Pattern {
 
     /// The normalised pattern text.
     pub fn as_str(&self) -> &str {
-        let start = self.text_start as usize;
-        self.text
-            .as_str()
-            .get(start..start + usize::from(self.text_len))
-            .unwrap_or_default()
+        self.text.str_at(self.text_start, self.text_len)
     }
 
     /// The number of literal (non-wildcard) characters, the first specificity key.
