@@ -26,6 +26,14 @@ pub const OPT_OUT: &str = "ARNMAP_HUGE_PAGES";
 /// glibc's tunable that puts malloc's memory on transparent huge pages.
 const TUNABLE: &str = "glibc.malloc.hugetlb=1";
 
+/// The value of the hugetlb tunable in a `GLIBC_TUNABLES` value
+/// (`name=value` entries separated by `:`), if it is set.
+fn hugetlb(tunables: &str) -> Option<&str> {
+    tunables
+        .split(':')
+        .find_map(|entry| entry.strip_prefix("glibc.malloc.hugetlb="))
+}
+
 /// The `GLIBC_TUNABLES` value to run with, given the current one: the
 /// current tunables with `glibc.malloc.hugetlb=1` added. `None` when nothing is to be
 /// done: the hugetlb tunable is set already (by us or by the operator), the
@@ -41,7 +49,7 @@ pub fn tunables_with_huge_pages(
         Some(value) => value.to_str()?,
         None => "",
     };
-    if current.contains("glibc.malloc.hugetlb") {
+    if hugetlb(current).is_some() {
         return None;
     }
     Some(if current.is_empty() {
@@ -85,12 +93,18 @@ pub fn reexec_with_huge_page_heap() -> Option<std::io::Error> {
     }
 }
 
-/// Does this process run with glibc's huge-page tunable (as far as its
-/// environment says)?
+/// Does this process run with glibc's huge-page tunable on (as far as its
+/// environment says: `1`, transparent huge pages, or `2`, reserved ones)?
 pub fn heap_on_huge_pages() -> bool {
-    std::env::var_os("GLIBC_TUNABLES")
-        .and_then(|v| v.to_str().map(|v| v.contains(TUNABLE)))
-        .unwrap_or(false)
+    huge_pages_in(std::env::var_os("GLIBC_TUNABLES").as_deref())
+}
+
+/// Does this `GLIBC_TUNABLES` value turn the hugetlb tunable on?
+fn huge_pages_in(tunables: Option<&OsStr>) -> bool {
+    tunables
+        .and_then(OsStr::to_str)
+        .and_then(hugetlb)
+        .is_some_and(|value| value != "0")
 }
 
 #[cfg(test)]
@@ -123,5 +137,16 @@ mod tests {
         }
         assert_eq!(tunables_with_huge_pages(None, Some(&os("0"))), None);
         assert!(tunables_with_huge_pages(None, Some(&os("1"))).is_some());
+    }
+
+    #[test]
+    fn the_heap_is_on_huge_pages_when_the_tunable_says_so() {
+        let on = |s: &str| huge_pages_in(Some(&OsString::from(s)));
+        assert!(on("glibc.malloc.hugetlb=1"));
+        assert!(on("glibc.malloc.arena_max=4:glibc.malloc.hugetlb=2"));
+        assert!(!on("glibc.malloc.hugetlb=0"));
+        assert!(!on("glibc.malloc.arena_max=4"));
+        assert!(!on("glibc.malloc.hugetlbx=1"));
+        assert!(!huge_pages_in(None));
     }
 }
