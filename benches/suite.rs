@@ -82,6 +82,17 @@ struct Built {
     /// The process's memory on transparent huge pages right after arnmap's
     /// lookups were timed, in MiB.
     huge_pages: Option<u64>,
+    /// Of which the index's own mappings (`IndexStats::mapped_bytes`), in MiB.
+    index_mapped: usize,
+}
+
+/// Whether the process runs with the heap on huge pages, for the report.
+fn heap_setting() -> &'static str {
+    if arnmap::huge_pages::heap_on_huge_pages() {
+        "yes"
+    } else {
+        "no"
+    }
 }
 
 /// The process's memory on transparent huge pages in MiB (`AnonHugePages`
@@ -370,6 +381,7 @@ fn size_run(c: &mut Criterion, size: &Size) -> Built {
         keys: stats.keys,
         set_build,
         huge_pages,
+        index_mapped: stats.mapped_bytes >> 20,
     }
 }
 
@@ -500,11 +512,7 @@ fn verdict(ok: bool) -> &'static str {
 fn report(built: &[Built], shapes: bool) {
     println!(
         "\nHeap on transparent huge pages (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, as `arnmap serve` runs): {}",
-        if arnmap::huge_pages::heap_on_huge_pages() {
-            "yes"
-        } else {
-            "no"
-        }
+        heap_setting()
     );
     println!("\n## Lookup medians (one lookup, caller already parsed)\n");
     println!(
@@ -535,12 +543,12 @@ fn report(built: &[Built], shapes: bool) {
     let huge: Vec<String> = built
         .iter()
         .map(|b| match b.huge_pages {
-            Some(mib) => format!("{} {mib} MiB", b.label),
+            Some(mib) => format!("{} {mib} MiB (index {} MiB)", b.label, b.index_mapped),
             None => format!("{} unknown", b.label),
         })
         .collect();
     println!(
-        "\nMemory on huge pages right after arnmap's lookups were timed (`AnonHugePages`; the index's own tables are 2 MiB at 100k and 18 MiB at 1M): {}",
+        "\nMemory on huge pages right after arnmap's lookups were timed (`AnonHugePages`; of which the index's own tables): {}",
         huge.join(", ")
     );
     if shapes {
@@ -735,11 +743,7 @@ fn check_mode() -> ! {
     };
     println!(
         "heap on transparent huge pages (as `arnmap serve` runs): {}\n",
-        if arnmap::huge_pages::heap_on_huge_pages() {
-            "yes"
-        } else {
-            "no"
-        }
+        heap_setting()
     );
     println!("| check | |\n|---|---|");
     for shape in ruleset::Shape::ALL {

@@ -617,12 +617,6 @@ fn serve_runs_with_its_heap_on_huge_pages_unless_told_not_to() {
     );
     assert_eq!(reported(&on), Some(true), "{:?}", on.log);
     assert_eq!(health(&on), 200);
-    let huge = std::fs::read_to_string(format!("/proc/{}/smaps_rollup", on.pid()))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("AnonHugePages"))
-        .map(str::to_owned);
-    eprintln!("with huge pages: {huge:?}");
     on.kill();
     let mut off = Server::start_with_env(&data, &policies, &[], &[("ARNMAP_HUGE_PAGES", "0")]);
     assert_eq!(reported(&off), Some(false), "{:?}", off.log);
