@@ -49,6 +49,25 @@ fn get(server: &Server, path: &str, keys: &(String, String)) -> (u16, Value) {
     (s, serde_json::from_str(&b).unwrap_or(Value::Null))
 }
 
+/// Read and write keys for ORG, made through the CLI on the shared `store`
+/// (no data directory), and the key's id.
+fn shared_store_keys(store: &str) -> ((String, String), String) {
+    let out = arnmap(&[
+        "keys",
+        "create",
+        "--store",
+        store,
+        "--org",
+        ORG,
+        "--permission",
+        "cloud_auth_config_read",
+        "cloud_auth_config_write",
+    ]);
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    let text = |field: &str| v[field].as_str().unwrap().to_owned();
+    ((text("api_key"), text("app_key")), text("id"))
+}
+
 fn json_lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -65,23 +84,7 @@ fn replicas_share_mappings_and_keys_through_postgres() {
     let policies = write_policy(&dir);
 
     // Keys made through the CLI on the shared store: no data directory.
-    let out = arnmap(&[
-        "keys",
-        "create",
-        "--store",
-        &store,
-        "--org",
-        ORG,
-        "--permission",
-        "cloud_auth_config_read",
-        "cloud_auth_config_write",
-    ]);
-    let v: Value = serde_json::from_str(out.trim()).unwrap();
-    let keys = (
-        v["api_key"].as_str().unwrap().to_owned(),
-        v["app_key"].as_str().unwrap().to_owned(),
-    );
-    let id = v["id"].as_str().unwrap().to_owned();
+    let (keys, id) = shared_store_keys(&store);
     assert!(!dir.join("data").exists(), "--store writes nothing locally");
 
     // Two replicas, each with its own data directory (its signing keys).
@@ -255,22 +258,7 @@ impl Pair {
         let store = cluster.create_db(name);
         let dir = temp_dir(name);
         let policies = write_policy(&dir);
-        let out = arnmap(&[
-            "keys",
-            "create",
-            "--store",
-            &store,
-            "--org",
-            ORG,
-            "--permission",
-            "cloud_auth_config_read",
-            "cloud_auth_config_write",
-        ]);
-        let v: Value = serde_json::from_str(out.trim()).unwrap();
-        let keys = (
-            v["api_key"].as_str().unwrap().to_owned(),
-            v["app_key"].as_str().unwrap().to_owned(),
-        );
+        let (keys, _) = shared_store_keys(&store);
         // The refusals while polling are the client's failures: room for them.
         let config = dir.join("serve.ron");
         std::fs::write(
@@ -565,22 +553,7 @@ fn concurrent_conflicting_creates_on_two_replicas_accept_exactly_one() {
     let store = cluster.create_db("write_race");
     let dir = temp_dir("write_race");
     let policies = write_policy(&dir);
-    let out = arnmap(&[
-        "keys",
-        "create",
-        "--store",
-        &store,
-        "--org",
-        ORG,
-        "--permission",
-        "cloud_auth_config_read",
-        "cloud_auth_config_write",
-    ]);
-    let v: Value = serde_json::from_str(out.trim()).unwrap();
-    let keys = (
-        v["api_key"].as_str().unwrap().to_owned(),
-        v["app_key"].as_str().unwrap().to_owned(),
-    );
+    let (keys, _) = shared_store_keys(&store);
     let one = replica(&dir.join("one"), &policies, &store);
     let two = replica(&dir.join("two"), &policies, &store);
     let rounds = 8;
@@ -948,22 +921,7 @@ fn store_with_keys(
 ) -> (String, std::path::PathBuf, (String, String)) {
     let store = cluster.create_db(name);
     let dir = temp_dir(name);
-    let out = arnmap(&[
-        "keys",
-        "create",
-        "--store",
-        &store,
-        "--org",
-        ORG,
-        "--permission",
-        "cloud_auth_config_read",
-        "cloud_auth_config_write",
-    ]);
-    let v: Value = serde_json::from_str(out.trim()).unwrap();
-    let keys = (
-        v["api_key"].as_str().unwrap().to_owned(),
-        v["app_key"].as_str().unwrap().to_owned(),
-    );
+    let (keys, _) = shared_store_keys(&store);
     (store, dir, keys)
 }
 
