@@ -213,24 +213,35 @@ impl Table {
     /// Files a key. INVARIANT: [`Table::with_keys`] made room for every key
     /// the builder inserts (at most half full), so a free slot always exists.
     fn insert(&mut self, key: u64, value: u32) {
-        let n = self.slots.len();
-        let mut i = self.home(key);
-        for _ in 0..n {
-            if let Some(word) = self.slots.as_mut_slice().get_mut(i)
-                && Slot::from_word(*word).value == EMPTY
-            {
+        let home = self.home(key);
+        match first_free(self.slots.as_mut_slice(), home, |&word| {
+            Slot::from_word(word).value == EMPTY
+        }) {
+            Some(word) => {
                 *word = Slot {
                     tag: key as u32,
                     value,
                 }
                 .to_word();
                 self.keys += 1;
-                return;
             }
-            i = if i + 1 == n { 0 } else { i + 1 };
+            None => debug_assert!(false, "key table full: sized for fewer keys than inserted"),
         }
-        debug_assert!(false, "key table full: sized for fewer keys than inserted");
     }
+}
+
+/// Where linear probing files a new entry: the first slot from `home` on,
+/// wrapping around, that `is_free` says is free (`None` if none is).
+fn first_free<T>(slots: &mut [T], home: usize, is_free: impl Fn(&T) -> bool) -> Option<&mut T> {
+    let n = slots.len();
+    let mut i = home;
+    for _ in 0..n {
+        if slots.get(i).is_some_and(&is_free) {
+            return slots.get_mut(i);
+        }
+        i = if i + 1 == n { 0 } else { i + 1 };
+    }
+    None
 }
 
 /// A blocked Bloom filter of keys: three bits in one 64-bit word per key,
@@ -815,15 +826,11 @@ impl Index {
                 hash,
                 org: org as OrgId,
             };
-            let mut i = reduce(hash, n);
-            for _ in 0..n {
-                match org_table.get_mut(i) {
-                    Some(slot) if slot.org == OrgId::MAX => {
-                        *slot = filed;
-                        break;
-                    }
-                    _ => i = if i + 1 == n { 0 } else { i + 1 },
-                }
+            match first_free(&mut org_table, reduce(hash, n), |slot| {
+                slot.org == OrgId::MAX
+            }) {
+                Some(slot) => *slot = filed,
+                None => debug_assert!(false, "org table full: sized for fewer orgs"),
             }
         }
         let mut metas: Vec<OrgMeta> = Vec::new();
