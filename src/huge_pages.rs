@@ -23,15 +23,16 @@ use std::ffi::{OsStr, OsString};
 /// The environment variable that turns the re-execution off (`0`).
 pub const OPT_OUT: &str = "ARNMAP_HUGE_PAGES";
 
-/// glibc's tunable that puts malloc's memory on transparent huge pages.
-const TUNABLE: &str = "glibc.malloc.hugetlb=1";
+/// glibc's tunable that puts malloc's memory on huge pages, as the start of
+/// its `GLIBC_TUNABLES` entry (`1`: transparent huge pages).
+const HUGETLB: &str = "glibc.malloc.hugetlb=";
 
 /// The value of the hugetlb tunable in a `GLIBC_TUNABLES` value
 /// (`name=value` entries separated by `:`), if it is set.
 fn hugetlb(tunables: &str) -> Option<&str> {
     tunables
         .split(':')
-        .find_map(|entry| entry.strip_prefix("glibc.malloc.hugetlb="))
+        .find_map(|entry| entry.strip_prefix(HUGETLB))
 }
 
 /// The `GLIBC_TUNABLES` value to run with, given the current one: the
@@ -53,9 +54,9 @@ pub fn tunables_with_huge_pages(
         return None;
     }
     Some(if current.is_empty() {
-        TUNABLE.to_owned()
+        format!("{HUGETLB}1")
     } else {
-        format!("{current}:{TUNABLE}")
+        format!("{current}:{HUGETLB}1")
     })
 }
 
